@@ -1,0 +1,416 @@
+// Package config reads and checks the connector's config file: first against the
+// connectionSpecification in spec.json (with jsonschema/v5), then for the rules a schema
+// cannot say. Every error names the field and what to do.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Auth kinds, as the credentials.auth_type const values spell them.
+const (
+	AuthAPIKey = "api_key"
+	AuthOAuth  = "oauth2.0"
+)
+
+// Defaults for optional fields.
+const (
+	DefaultBaseURL         = "https://api.ouraring.com"
+	DefaultLookbackDays    = 7
+	DefaultConcurrency     = 4
+	DefaultRequestsPer5Min = 5000
+)
+
+// DefaultStart is where a sync begins when start_datetime is not set: before the first
+// Oura ring that talks to the v2 API.
+var DefaultStart = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Auth holds the credentials. For AuthAPIKey only APIKey is set.
+type Auth struct {
+	Kind         string
+	APIKey       string
+	ClientID     string
+	ClientSecret string
+	RefreshToken string
+	AccessToken  string
+	TokenExpiry  time.Time // zero when unknown
+	TokenURL     string    // resolved: never empty for OAuth
+}
+
+// Config is a checked config.
+type Config struct {
+	Auth            Auth
+	Start           time.Time
+	End             time.Time // zero: up to now
+	LookbackDays    int
+	BaseURL         string // without a trailing slash
+	Sandbox         bool
+	MaxConcurrent   int
+	RequestsPer5Min int
+	// Unknown lists top-level keys the spec does not know; they are accepted and ignored.
+	Unknown []string
+	// Raw is the config document as given, for rewriting it after a token refresh.
+	Raw []byte
+}
+
+// Error is a config problem in one field.
+type Error struct {
+	Field   string // dotted path, e.g. credentials.refresh_token; "" for the whole document
+	Problem string
+}
+
+func (e *Error) Error() string {
+	if e.Field == "" {
+		return "config: " + e.Problem
+	}
+	return fmt.Sprintf("config field %q: %s", e.Field, e.Problem)
+}
+
+// Validator checks configs against the spec's connectionSpecification.
+type Validator struct {
+	schema *jsonschema.Schema
+	props  map[string]bool
+	// secretPaths lists the fields marked airbyte_secret, as paths.
+	secretPaths [][]string
+}
+
+// NewValidator compiles the connectionSpecification of a spec.json document.
+func NewValidator(spec []byte) (*Validator, error) {
+	var doc struct {
+		ConnectionSpecification json.RawMessage `json:"connectionSpecification"`
+	}
+	if err := json.Unmarshal(spec, &doc); err != nil {
+		return nil, fmt.Errorf("spec.json: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	if err := c.AddResource("spec.json", bytes.NewReader(doc.ConnectionSpecification)); err != nil {
+		return nil, fmt.Errorf("spec.json connectionSpecification: %w", err)
+	}
+	s, err := c.Compile("spec.json")
+	if err != nil {
+		return nil, fmt.Errorf("spec.json connectionSpecification: %w", err)
+	}
+	var tree map[string]any
+	if err := json.Unmarshal(doc.ConnectionSpecification, &tree); err != nil {
+		return nil, fmt.Errorf("spec.json connectionSpecification: %w", err)
+	}
+	v := &Validator{schema: s, props: map[string]bool{}}
+	if p, ok := tree["properties"].(map[string]any); ok {
+		for k := range p {
+			v.props[k] = true
+		}
+	}
+	collectSecrets(tree, nil, &v.secretPaths)
+	return v, nil
+}
+
+// collectSecrets records the property paths marked airbyte_secret, looking into oneOf variants.
+func collectSecrets(node map[string]any, path []string, out *[][]string) {
+	if props, ok := node["properties"].(map[string]any); ok {
+		for name, p := range props {
+			pm, ok := p.(map[string]any)
+			if !ok {
+				continue
+			}
+			child := append(append([]string{}, path...), name)
+			if sec, _ := pm["airbyte_secret"].(bool); sec {
+				*out = append(*out, child)
+			}
+			collectSecrets(pm, child, out)
+		}
+	}
+	if variants, ok := node["oneOf"].([]any); ok {
+		for _, v := range variants {
+			if vm, ok := v.(map[string]any); ok {
+				collectSecrets(vm, path, out)
+			}
+		}
+	}
+}
+
+// Secrets returns the values of every airbyte_secret field present in a config document, so
+// they can be masked. It works on documents that failed validation too.
+func (v *Validator) Secrets(raw []byte) []string {
+	var doc map[string]any
+	if json.Unmarshal(raw, &doc) != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range v.secretPaths {
+		var cur any = doc
+		for _, k := range p {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				cur = nil
+				break
+			}
+			cur = m[k]
+		}
+		if s, ok := cur.(string); ok && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Parse checks a config document and returns the config. Errors are *Error.
+func (v *Validator) Parse(raw []byte) (*Config, error) {
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &Error{Problem: "is not valid JSON: " + err.Error()}
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return nil, &Error{Problem: "must be a JSON object with the connector's settings, not " + kindOf(doc)}
+	}
+	if err := v.schema.Validate(doc); err != nil {
+		return nil, schemaError(err)
+	}
+	cfg := &Config{
+		LookbackDays:    DefaultLookbackDays,
+		BaseURL:         DefaultBaseURL,
+		MaxConcurrent:   DefaultConcurrency,
+		RequestsPer5Min: DefaultRequestsPer5Min,
+		Start:           DefaultStart,
+		Raw:             raw,
+	}
+	for k := range obj {
+		if !v.props[k] && !strings.HasPrefix(k, "_") {
+			cfg.Unknown = append(cfg.Unknown, k)
+		}
+	}
+	sort.Strings(cfg.Unknown)
+	if err := cfg.fill(obj); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) fill(obj map[string]any) error {
+	if s, ok := obj["base_url"].(string); ok {
+		u, err := checkBaseURL(s)
+		if err != nil {
+			return &Error{Field: "base_url", Problem: err.Error()}
+		}
+		c.BaseURL = u
+	}
+	if err := c.fillAuth(obj); err != nil {
+		return err
+	}
+	if s, ok := obj["start_datetime"].(string); ok {
+		t, err := ParseTime(s)
+		if err != nil {
+			return &Error{Field: "start_datetime", Problem: err.Error()}
+		}
+		c.Start = t
+	}
+	if s, ok := obj["end_datetime"].(string); ok && s != "" {
+		t, err := ParseTime(s)
+		if err != nil {
+			return &Error{Field: "end_datetime", Problem: err.Error()}
+		}
+		c.End = t
+	}
+	if !c.End.IsZero() && c.Start.After(c.End) {
+		return &Error{Field: "start_datetime", Problem: fmt.Sprintf("%s is after end_datetime %s; the start must come first",
+			c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339))}
+	}
+	if n, ok := intField(obj, "lookback_window_days"); ok {
+		c.LookbackDays = n
+	}
+	if n, ok := intField(obj, "max_concurrent_streams"); ok {
+		c.MaxConcurrent = n
+	}
+	if n, ok := intField(obj, "requests_per_5_minutes"); ok {
+		c.RequestsPer5Min = n
+	}
+	if b, ok := obj["sandbox"].(bool); ok {
+		c.Sandbox = b
+	}
+	return nil
+}
+
+func (c *Config) fillAuth(obj map[string]any) error {
+	creds, hasCreds := obj["credentials"].(map[string]any)
+	key, hasKey := obj["api_key"].(string)
+	switch {
+	case hasCreds && hasKey:
+		return &Error{Field: "api_key", Problem: `give either "api_key" or "credentials", not both; remove one`}
+	case !hasCreds && !hasKey:
+		return &Error{Field: "credentials", Problem: `is missing; set "credentials" (OAuth2.0 or a personal access token) or the legacy "api_key"`}
+	case hasKey:
+		if strings.TrimSpace(key) == "" {
+			return &Error{Field: "api_key", Problem: "is empty; paste your Oura personal access token"}
+		}
+		c.Auth = Auth{Kind: AuthAPIKey, APIKey: key}
+		return nil
+	}
+	str := func(k string) string { s, _ := creds[k].(string); return s }
+	switch kind := str("auth_type"); kind {
+	case AuthAPIKey:
+		if strings.TrimSpace(str("api_key")) == "" {
+			return &Error{Field: "credentials.api_key", Problem: "is empty; paste your Oura personal access token"}
+		}
+		c.Auth = Auth{Kind: AuthAPIKey, APIKey: str("api_key")}
+	case AuthOAuth:
+		a := Auth{
+			Kind:         AuthOAuth,
+			ClientID:     str("client_id"),
+			ClientSecret: str("client_secret"),
+			RefreshToken: str("refresh_token"),
+			AccessToken:  str("access_token"),
+			TokenURL:     str("token_url"),
+		}
+		for _, f := range []struct{ name, val string }{{"client_id", a.ClientID}, {"client_secret", a.ClientSecret}, {"refresh_token", a.RefreshToken}} {
+			if strings.TrimSpace(f.val) == "" {
+				return &Error{Field: "credentials." + f.name, Problem: "is empty; copy it from your Oura API application (or run `source-oura auth`)"}
+			}
+		}
+		if s := str("token_expiry_date"); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return &Error{Field: "credentials.token_expiry_date", Problem: "is not an RFC 3339 date-time such as 2026-01-02T15:04:05Z"}
+			}
+			a.TokenExpiry = t
+		}
+		if a.TokenURL == "" {
+			a.TokenURL = c.BaseURL + "/oauth/token"
+		} else {
+			u, err := checkBaseURL(a.TokenURL)
+			if err != nil {
+				return &Error{Field: "credentials.token_url", Problem: err.Error()}
+			}
+			a.TokenURL = u
+		}
+		c.Auth = a
+	default:
+		return &Error{Field: "credentials.auth_type", Problem: fmt.Sprintf("%q is not a known method; use \"oauth2.0\" or \"api_key\"", kind)}
+	}
+	return nil
+}
+
+// checkBaseURL accepts https URLs, and http only for loopback hosts, so that a token is never
+// sent in clear text over a network.
+func checkBaseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("%q is not an http(s) URL such as https://api.ouraring.com", s)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q must not carry credentials, a query or a fragment", s)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return "", fmt.Errorf("%q uses plain http; use https (http is allowed only for localhost/127.0.0.1)", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParseTime reads start_datetime/end_datetime: RFC 3339 (which includes the
+// YYYY-MM-DDTHH:MM:SSZ form of the older connector) or a bare date, read as midnight UTC.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date-time like 2024-01-01T00:00:00Z or a date like 2024-01-01", s)
+}
+
+func intField(obj map[string]any, k string) (int, bool) {
+	n, ok := obj[k].(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return int(i), err == nil
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return "a value"
+}
+
+// schemaError turns the validator's nested report into one line naming the deepest field.
+func schemaError(err error) error {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return &Error{Problem: err.Error()}
+	}
+	leaf := deepest(ve)
+	field := strings.ReplaceAll(strings.TrimPrefix(leaf.InstanceLocation, "/"), "/", ".")
+	msg := leaf.Message
+	// A oneOf failure reports every variant; say what the user can act on instead.
+	if strings.Contains(leaf.KeywordLocation, "/oneOf") || strings.HasPrefix(field, "credentials") && strings.Contains(msg, "oneOf") {
+		return &Error{Field: field, Problem: credentialsHint(ve)}
+	}
+	return &Error{Field: field, Problem: friendly(msg)}
+}
+
+// deepest follows the first cause chain to the most specific failure.
+func deepest(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
+	for len(ve.Causes) > 0 {
+		best := ve.Causes[0]
+		for _, c := range ve.Causes[1:] {
+			if len(c.InstanceLocation) > len(best.InstanceLocation) {
+				best = c
+			}
+		}
+		ve = best
+	}
+	return ve
+}
+
+// credentialsHint explains a credentials object that matches neither variant.
+func credentialsHint(ve *jsonschema.ValidationError) string {
+	var leaves []string
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			leaves = append(leaves, strings.TrimPrefix(e.InstanceLocation, "/")+": "+friendly(e.Message))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return `matches neither OAuth2.0 (auth_type "oauth2.0" with client_id, client_secret, refresh_token) nor a personal access token (auth_type "api_key" with api_key): ` + strings.Join(leaves, "; ")
+}
+
+func friendly(msg string) string {
+	r := strings.NewReplacer("expected", "must be", "but got", "not")
+	return r.Replace(msg)
+}

@@ -1,0 +1,304 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxInputFileSize bounds every file the connector reads (config, catalog, state). Real ones
+// are kilobytes; a catalog with all 19 schemas is well under 1 MiB.
+const MaxInputFileSize = 16 << 20
+
+// FileError is a problem with an input file, worded for the person who wrote the file.
+type FileError struct {
+	Kind    string // "config", "catalog" or "state"
+	Path    string
+	Problem string
+}
+
+func (e *FileError) Error() string {
+	return fmt.Sprintf("%s file %s: %s", e.Kind, e.Path, e.Problem)
+}
+
+// ReadJSONFile reads a JSON file named by a command-line flag. Every failure is a *FileError
+// that names the file and says what is wrong: missing, unreadable, a directory, empty (when
+// allowEmpty is false), too large, not UTF-8, or not JSON (with line and column).
+func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
+	fail := func(format string, a ...any) error {
+		return &FileError{Kind: kind, Path: path, Problem: fmt.Sprintf(format, a...)}
+	}
+	if path == "" {
+		return nil, fail("no path given; pass --%s FILE", kind)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fail("does not exist; check the path passed to --%s", kind)
+		case errors.Is(err, fs.ErrPermission):
+			return nil, fail("cannot be read (permission denied); make it readable by this user")
+		default:
+			return nil, fail("cannot be opened: %v", unwrapPath(err))
+		}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fail("cannot be read: %v", unwrapPath(err))
+	}
+	if st.IsDir() {
+		return nil, fail("is a directory, not a JSON file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxInputFileSize+1))
+	if err != nil {
+		return nil, fail("cannot be read: %v", unwrapPath(err))
+	}
+	if len(data) > MaxInputFileSize {
+		return nil, fail("is larger than %d MiB; this is not a %s file the connector can use", MaxInputFileSize>>20, kind)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if allowEmpty {
+			return nil, nil
+		}
+		return nil, fail("is empty; it must hold a JSON object")
+	}
+	if !utf8.Valid(data) {
+		return nil, fail("is not valid UTF-8 text; save it as UTF-8 JSON")
+	}
+	if err := checkJSON(data); err != nil {
+		return nil, fail("is not valid JSON: %v", err)
+	}
+	return data, nil
+}
+
+// unwrapPath drops the *fs.PathError wrapper, whose text repeats the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// checkJSON reports where a document stops being JSON, as line and column.
+func checkJSON(data []byte) error {
+	if json.Valid(data) {
+		return nil
+	}
+	var v any
+	err := json.Unmarshal(data, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := position(data, se.Offset)
+		return fmt.Errorf("%s at line %d, column %d", se.Error(), line, col)
+	}
+	if err == nil {
+		return errors.New("unexpected content")
+	}
+	return err
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	before := data[:offset]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// ParseCatalog decodes a configured catalog and checks what the protocol fixes: at least
+// one stream, each with a name, a known sync_mode and a known destination_sync_mode.
+// Whether the stream exists is for the caller, which knows the streams.
+func ParseCatalog(path string, data []byte) (*ConfiguredCatalog, error) {
+	fail := func(format string, a ...any) error {
+		return &FileError{Kind: "catalog", Path: path, Problem: fmt.Sprintf(format, a...)}
+	}
+	var c ConfiguredCatalog
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fail("is not a configured catalog: %s", describeDecodeError(err))
+	}
+	if len(c.Streams) == 0 {
+		return nil, fail(`has no streams; it must be an object with a non-empty "streams" array`)
+	}
+	for i, s := range c.Streams {
+		if s.Stream.Name == "" {
+			return nil, fail("streams[%d] has no stream.name", i)
+		}
+		switch s.SyncMode {
+		case FullRefresh, Incremental:
+		default:
+			return nil, fail("stream %q has sync_mode %q; use \"full_refresh\" or \"incremental\"", s.Stream.Name, s.SyncMode)
+		}
+		switch s.DestinationSyncMode {
+		case Append, Overwrite, AppendDedup, Update, SoftDelete, "":
+		default:
+			return nil, fail("stream %q has destination_sync_mode %q; use append, overwrite or append_dedup", s.Stream.Name, s.DestinationSyncMode)
+		}
+	}
+	return &c, nil
+}
+
+func describeDecodeError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			return fmt.Sprintf("the document is a JSON %s where an object was expected", te.Value)
+		}
+		return fmt.Sprintf("field %q is a JSON %s, expected %s", field, te.Value, goTypeName(te.Type.String()))
+	}
+	return err.Error()
+}
+
+func goTypeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "an array"
+	case t == "string" || strings.HasSuffix(t, "Mode") || strings.HasSuffix(t, "Type"):
+		return "a string"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "bool":
+		return "true or false"
+	default:
+		return "an object"
+	}
+}
+
+// InputState is the state the platform passes with --state, indexed by stream.
+type InputState struct {
+	exact  map[StreamDescriptor]json.RawMessage
+	byName map[string]json.RawMessage
+}
+
+// Get returns a stream's state blob: the entry with the same name and namespace, else the
+// one with the same name (CAT sends descriptors without a namespace). A null blob means the
+// stream was reset and counts as no state.
+func (s *InputState) Get(d StreamDescriptor) (json.RawMessage, bool) {
+	if s == nil {
+		return nil, false
+	}
+	if b, ok := s.exact[d]; ok {
+		return b, true
+	}
+	b, ok := s.byName[d.Name]
+	return b, ok
+}
+
+// Len returns how many streams have state.
+func (s *InputState) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.exact)
+}
+
+// ParseState reads the --state document. Accepted: an empty document, [], {}, an array of
+// state messages (STREAM, GLOBAL and LEGACY entries, typed or not), one state message, and a
+// bare legacy object keyed by stream name.
+func ParseState(path string, data []byte) (*InputState, error) {
+	st := &InputState{exact: map[StreamDescriptor]json.RawMessage{}, byName: map[string]json.RawMessage{}}
+	fail := func(format string, a ...any) error {
+		return &FileError{Kind: "state", Path: path, Problem: fmt.Sprintf(format, a...)}
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return st, nil
+	}
+	var entries []json.RawMessage
+	switch data[0] {
+	case '[':
+		if err := json.Unmarshal(data, &entries); err != nil {
+			return nil, fail("is not an array of state messages: %s", describeDecodeError(err))
+		}
+	case '{':
+		var probe map[string]json.RawMessage
+		if err := json.Unmarshal(data, &probe); err != nil {
+			return nil, fail("is not a state object: %s", describeDecodeError(err))
+		}
+		if isStateMessage(probe) {
+			entries = []json.RawMessage{data}
+		} else {
+			st.addLegacy(probe)
+			return st, nil
+		}
+	default:
+		return nil, fail("must be a JSON array of state messages (or an object), not %s", jsonKind(data))
+	}
+	for i, e := range entries {
+		var m StateMessage
+		if err := json.Unmarshal(e, &m); err != nil {
+			return nil, fail("entry %d is not a state message: %s", i, describeDecodeError(err))
+		}
+		switch {
+		case m.Type == StateStream || (m.Type == "" && m.Stream != nil):
+			if m.Stream == nil {
+				return nil, fail(`entry %d has type STREAM but no "stream" object`, i)
+			}
+			st.add(m.Stream.StreamDescriptor, m.Stream.StreamState)
+		case m.Type == StateGlobal || (m.Type == "" && m.Global != nil):
+			if m.Global == nil {
+				return nil, fail(`entry %d has type GLOBAL but no "global" object`, i)
+			}
+			for _, ss := range m.Global.StreamStates {
+				st.add(ss.StreamDescriptor, ss.StreamState)
+			}
+		case m.Type == StateLegacy || (m.Type == "" && m.Data != nil):
+			var legacy map[string]json.RawMessage
+			if len(m.Data) > 0 {
+				if err := json.Unmarshal(m.Data, &legacy); err != nil {
+					return nil, fail("entry %d has legacy data that is not an object", i)
+				}
+			}
+			st.addLegacy(legacy)
+		default:
+			return nil, fail(`entry %d has type %q; expected STREAM, GLOBAL or LEGACY with a "stream", "global" or "data" object`, i, m.Type)
+		}
+	}
+	return st, nil
+}
+
+func isStateMessage(obj map[string]json.RawMessage) bool {
+	_, t := obj["type"]
+	_, s := obj["stream"]
+	_, g := obj["global"]
+	return t || s || g
+}
+
+func (s *InputState) add(d StreamDescriptor, blob json.RawMessage) {
+	if len(blob) == 0 || string(blob) == "null" {
+		return
+	}
+	s.exact[d] = blob
+	if _, ok := s.byName[d.Name]; !ok || d.Namespace == "" {
+		s.byName[d.Name] = blob
+	}
+}
+
+func (s *InputState) addLegacy(m map[string]json.RawMessage) {
+	for name, blob := range m {
+		s.add(StreamDescriptor{Name: name}, blob)
+	}
+}
+
+func jsonKind(data []byte) string {
+	switch data[0] {
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}

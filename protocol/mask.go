@@ -1,0 +1,58 @@
+package protocol
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Masked replaces every secret in text the connector writes.
+const Masked = "****"
+
+// Masker hides secret values in free text. Secrets can be added while the connector runs,
+// because OAuth refreshes mint new tokens mid-sync.
+type Masker struct {
+	mu      sync.RWMutex
+	secrets []string
+	r       *strings.Replacer
+}
+
+// NewMasker returns a Masker for the given secrets; empty strings are ignored.
+func NewMasker(secrets ...string) *Masker {
+	m := &Masker{}
+	m.Add(secrets...)
+	return m
+}
+
+// Add registers more secrets.
+func (m *Masker) Add(secrets ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		m.secrets = append(m.secrets, s)
+	}
+	// Longest first, so a secret that contains another is hidden whole.
+	sort.Slice(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
+	pairs := make([]string, 0, 2*len(m.secrets))
+	for _, s := range m.secrets {
+		pairs = append(pairs, s, Masked)
+	}
+	m.r = strings.NewReplacer(pairs...)
+}
+
+// Mask returns text with every known secret replaced by Masked.
+func (m *Masker) Mask(text string) string {
+	if text == "" {
+		return text
+	}
+	m.mu.RLock()
+	r := m.r
+	m.mu.RUnlock()
+	if r == nil {
+		return text
+	}
+	return r.Replace(text)
+}

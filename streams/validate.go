@@ -1,0 +1,130 @@
+package streams
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"source-oura/schemas"
+)
+
+// dateTimeRe accepts what Oura sends: RFC 3339 date-times with or without a UTC offset (the
+// LocalDateTime fields carry none), the same leniency the acceptance tests apply.
+var dateTimeRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$`)
+
+// Validator checks records against their stream schema. A record that fails is still
+// emitted; the validator only counts and reports.
+type Validator struct {
+	schemas map[string]*jsonschema.Schema
+}
+
+// NewValidator compiles every stream's schema.
+func NewValidator() (*Validator, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	c.AssertFormat = true
+	c.Formats["date-time"] = func(v any) bool {
+		s, ok := v.(string)
+		return !ok || dateTimeRe.MatchString(s)
+	}
+	v := &Validator{schemas: map[string]*jsonschema.Schema{}}
+	for _, s := range registry {
+		doc, err := schemas.Get(s.Name)
+		if err != nil {
+			return nil, err
+		}
+		url := s.Name + ".json"
+		if err := c.AddResource(url, bytes.NewReader(doc)); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", s.Name, err)
+		}
+		sch, err := c.Compile(url)
+		if err != nil {
+			return nil, fmt.Errorf("schema %s: %w", s.Name, err)
+		}
+		v.schemas[s.Name] = sch
+	}
+	return v, nil
+}
+
+// Check validates a decoded record and returns the failing field paths (empty if valid).
+func (v *Validator) Check(stream string, record any) []string {
+	sch := v.schemas[stream]
+	if sch == nil {
+		return nil
+	}
+	err := sch.Validate(record)
+	if err == nil {
+		return nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return []string{"/: " + err.Error()}
+	}
+	var out []string
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			loc := e.InstanceLocation
+			if loc == "" {
+				loc = "/"
+			}
+			out = append(out, loc+": "+e.Message)
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	sort.Strings(out)
+	return out
+}
+
+// schemaWarnings counts validation failures per (stream, field path) and says which ones are
+// new, so each is logged once.
+type schemaWarnings struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+// add records one failure and reports whether it is the first of its kind.
+func (w *schemaWarnings) add(stream, failure string) bool {
+	key := stream + " " + fieldOf(failure)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.counts == nil {
+		w.counts = map[string]int{}
+	}
+	w.counts[key]++
+	return w.counts[key] == 1
+}
+
+// fieldOf strips array indexes so that /met/items/3 and /met/items/9 count as one field.
+func fieldOf(failure string) string {
+	path, _, _ := strings.Cut(failure, ": ")
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			parts[i] = "*"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// total returns the failures counted for one stream.
+func (w *schemaWarnings) total(stream string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for k, c := range w.counts {
+		if strings.HasPrefix(k, stream+" ") {
+			n += c
+		}
+	}
+	return n
+}
