@@ -9,6 +9,10 @@ import (
 // Masked replaces every secret in text the connector writes.
 const Masked = "****"
 
+// MinSecretLength is the shortest value the Masker hides. Real Oura tokens and secrets are
+// far longer; masking a one-letter "secret" would garble every message instead.
+const MinSecretLength = 6
+
 // Masker hides secret values in free text. Secrets can be added while the connector runs,
 // because OAuth refreshes mint new tokens mid-sync.
 type Masker struct {
@@ -17,7 +21,7 @@ type Masker struct {
 	r       *strings.Replacer
 }
 
-// NewMasker returns a Masker for the given secrets; empty strings are ignored.
+// NewMasker returns a Masker for the given secrets; values shorter than MinSecretLength are ignored.
 func NewMasker(secrets ...string) *Masker {
 	m := &Masker{}
 	m.Add(secrets...)
@@ -29,7 +33,7 @@ func (m *Masker) Add(secrets ...string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range secrets {
-		if s == "" {
+		if len(s) < MinSecretLength {
 			continue
 		}
 		m.secrets = append(m.secrets, s)

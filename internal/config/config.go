@@ -376,7 +376,18 @@ func schemaError(err error) error {
 	if strings.Contains(leaf.KeywordLocation, "/oneOf") || strings.HasPrefix(field, "credentials") && strings.Contains(msg, "oneOf") {
 		return &Error{Field: field, Problem: credentialsHint(ve)}
 	}
+	if strings.HasSuffix(leaf.KeywordLocation, "/pattern") {
+		return &Error{Field: field, Problem: "is not in the expected format; " + formatHint(field)}
+	}
 	return &Error{Field: field, Problem: friendly(msg)}
+}
+
+func formatHint(field string) string {
+	switch field {
+	case "start_datetime", "end_datetime":
+		return "use a date-time like 2024-01-01T00:00:00Z or a date like 2024-01-01"
+	}
+	return "see the field's description in the spec"
 }
 
 // deepest follows the first cause chain to the most specific failure.
