@@ -1,0 +1,192 @@
+// Command ouraemu serves a local Oura API v2 with generated data, for demos, manual testing
+// and benchmarks of source-oura.
+//
+//	go run ./cmd/ouraemu --addr 127.0.0.1:8787 --days 730
+//
+// It prints the URL, a ready-to-use connector config and an OAuth refresh token, then serves
+// until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"source-oura/internal/ouraemu"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ouraemu:", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything the flags set.
+type config struct {
+	addr         string
+	seed         int64
+	sandboxSeed  int64
+	days         int
+	pageSize     int
+	latency      time.Duration
+	rateEvery    int
+	retryAfter   int
+	failEvery    int
+	dropEvery    int
+	token        string
+	clientID     string
+	clientSecret string
+	configOut    string
+	logRequests  bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("ouraemu", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8787", "listen address; port 0 picks a free port")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of the generated data")
+	fs.Int64Var(&c.sandboxSeed, "sandbox-seed", 0, "seed of the sandbox data (default seed+1)")
+	fs.IntVar(&c.days, "days", 730, "days of history, ending today")
+	fs.IntVar(&c.pageSize, "page-size", 1000, "documents per list page")
+	fs.DurationVar(&c.latency, "latency", 0, "latency added to every data request, e.g. 20ms")
+	fs.IntVar(&c.rateEvery, "rate-limit-every", 0, "answer every Nth data request with 429 (0: never)")
+	fs.IntVar(&c.retryAfter, "retry-after", 1, "Retry-After seconds sent with each 429")
+	fs.IntVar(&c.failEvery, "fail-every", 0, "answer every Nth data request with 500 (0: never)")
+	fs.IntVar(&c.dropEvery, "drop-every", 0, "close the connection of every Nth data request unanswered (0: never)")
+	fs.StringVar(&c.token, "token", "emu-token", "static access token with every scope")
+	fs.StringVar(&c.clientID, "client-id", "emu-client", "OAuth client id")
+	fs.StringVar(&c.clientSecret, "client-secret", "emu-secret", "OAuth client secret")
+	fs.StringVar(&c.configOut, "config-out", "", "also write the connector config to this file")
+	fs.BoolVar(&c.logRequests, "log-requests", false, "print every request to stderr")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case c.days < 1:
+		return config{}, fmt.Errorf("--days must be at least 1, got %d", c.days)
+	case c.pageSize < 1:
+		return config{}, fmt.Errorf("--page-size must be at least 1, got %d", c.pageSize)
+	case c.token == "":
+		return config{}, errors.New("--token must not be empty")
+	case c.rateEvery < 0 || c.failEvery < 0 || c.dropEvery < 0 || c.retryAfter < 0 || c.latency < 0:
+		return config{}, errors.New("fault flags must not be negative")
+	}
+	if c.sandboxSeed == 0 {
+		c.sandboxSeed = c.seed + 1
+	}
+	return c, nil
+}
+
+// connectorConfig is the source-oura config that points at this emulator.
+type connectorConfig struct {
+	APIKey        string `json:"api_key"`
+	BaseURL       string `json:"base_url"`
+	StartDatetime string `json:"start_datetime"`
+}
+
+// run serves until ctx ends. It writes the banner to stdout and request lines to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+
+	gen := ouraemu.DefaultOptions(time.Now())
+	gen.Seed = c.seed
+	gen.First = gen.Last.AddDate(0, 0, -(c.days - 1))
+	data := ouraemu.Generate(gen)
+	gen.Seed = c.sandboxSeed
+	sandbox := ouraemu.Generate(gen)
+
+	opts := ouraemu.Options{
+		Dataset:  data,
+		Sandbox:  sandbox,
+		PageSize: c.pageSize,
+		Tokens:   map[string][]string{c.token: ouraemu.AllScopes},
+		Clients:  map[string]string{c.clientID: c.clientSecret},
+		// Keep the log bounded: nothing reads it here, and a benchmark sends many requests.
+		RequestLogLimit: 1000,
+	}
+	if c.logRequests {
+		opts.OnRequest = func(r ouraemu.Request) {
+			target := r.Path
+			if len(r.Query) > 0 {
+				target += "?" + r.Query.Encode()
+			}
+			line := fmt.Sprintf("%s %s %s -> %d", r.Time.Format(time.RFC3339), r.Method, target, r.Status)
+			if r.Fault != "" {
+				line += " (" + r.Fault + ")"
+			}
+			fmt.Fprintln(stderr, line)
+		}
+	}
+	emu := ouraemu.NewServer(opts)
+	emu.SetFaults(ouraemu.Faults{
+		Latency:          c.latency,
+		RateLimitEvery:   c.rateEvery,
+		RetryAfter:       c.retryAfter,
+		ServerErrorEvery: c.failEvery,
+		DropEvery:        c.dropEvery,
+	})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", c.addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg, err := json.Marshal(connectorConfig{
+		APIKey:        c.token,
+		BaseURL:       base,
+		StartDatetime: data.First.Format(time.DateOnly) + "T00:00:00Z",
+	})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("encoding connector config: %w", err)
+	}
+	if c.configOut != "" {
+		if err := os.WriteFile(c.configOut, append(cfg, '\n'), 0o600); err != nil {
+			ln.Close()
+			return fmt.Errorf("writing --config-out: %w", err)
+		}
+	}
+	refresh := emu.IssueRefreshToken(c.clientID, ouraemu.AllScopes...)
+	fmt.Fprintf(stdout, "ouraemu serving %d days (%s to %s, seed %d) at %s\n",
+		c.days, data.First.Format(time.DateOnly), data.Last.Format(time.DateOnly), c.seed, base)
+	fmt.Fprintf(stdout, "connector config:\n%s\n", cfg)
+	fmt.Fprintf(stdout, "oauth: client_id=%s client_secret=%s refresh_token=%s\n", c.clientID, c.clientSecret, refresh)
+	fmt.Fprintf(stdout, "oauth: token_url=%s/oauth/token authorize_url=%s/oauth/authorize\n", base, base)
+
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package ouraemu
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// tokenResponse is the token endpoint's success body.
+type tokenResponse struct {
+	TokenType    string `json:"token_type"`
+	AccessToken  string `json:"access_token"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+// oauthError builds an RFC 6749 error body.
+func oauthError(status int, code, description string) reply {
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{code, description})
+	return reply{status: status, body: body}
+}
+
+// handleToken serves POST /oauth/token: the authorization_code and refresh_token grants.
+// Refresh tokens rotate: every success returns a new one and kills the one presented, which
+// is the behaviour that breaks connectors that forget to persist the new token.
+func (s *Server) handleToken(r *http.Request) reply {
+	if err := r.ParseForm(); err != nil {
+		return oauthError(http.StatusBadRequest, "invalid_request", "body is not a valid form: "+err.Error())
+	}
+	form := r.PostForm
+	grant := form.Get("grant_type")
+	if grant == "" {
+		return oauthError(http.StatusBadRequest, "invalid_request",
+			"grant_type is missing (send an application/x-www-form-urlencoded body)")
+	}
+
+	clientID, secret, basic := r.BasicAuth()
+	if !basic {
+		clientID, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	want, known := s.opts.Clients[clientID]
+	if !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
+		rep := oauthError(http.StatusUnauthorized, "invalid_client", "unknown client or wrong client secret")
+		if basic {
+			rep.header = http.Header{"Www-Authenticate": {`Basic realm="oauth"`}}
+		}
+		return rep
+	}
+
+	s.authMu.Lock()
+	defer s.authMu.Unlock()
+	var scopes []string
+	switch grant {
+	case "authorization_code":
+		code, ok := s.codes[form.Get("code")]
+		switch {
+		case !ok:
+			return oauthError(http.StatusBadRequest, "invalid_grant", "unknown authorization code")
+		case code.used:
+			return oauthError(http.StatusBadRequest, "invalid_grant", "authorization code already used")
+		case !s.now().Before(code.expires):
+			return oauthError(http.StatusBadRequest, "invalid_grant", "authorization code expired")
+		case code.clientID != clientID:
+			return oauthError(http.StatusBadRequest, "invalid_grant", "authorization code was issued to another client")
+		case code.redirectURI != form.Get("redirect_uri"):
+			return oauthError(http.StatusBadRequest, "invalid_grant", "redirect_uri does not match the authorization request")
+		}
+		code.used = true
+		scopes = code.scopes
+	case "refresh_token":
+		rt, ok := s.refresh[form.Get("refresh_token")]
+		switch {
+		case !ok:
+			return oauthError(http.StatusBadRequest, "invalid_grant", "unknown refresh token")
+		case rt.used:
+			return oauthError(http.StatusBadRequest, "invalid_grant", "refresh token already used or revoked")
+		case rt.clientID != clientID:
+			return oauthError(http.StatusBadRequest, "invalid_grant", "refresh token was issued to another client")
+		}
+		rt.used = true
+		scopes = rt.scopes
+	default:
+		return oauthError(http.StatusBadRequest, "unsupported_grant_type",
+			"grant_type must be authorization_code or refresh_token")
+	}
+
+	body, err := json.Marshal(tokenResponse{
+		TokenType:    "bearer",
+		AccessToken:  s.issueAccessLocked(scopes),
+		ExpiresIn:    int(accessTokenTTL.Seconds()),
+		RefreshToken: s.issueRefreshLocked(clientID, scopes),
+		Scope:        strings.Join(scopes, " "),
+	})
+	if err != nil {
+		return detailReply(http.StatusInternalServerError, "encoding token response: "+err.Error())
+	}
+	return reply{status: http.StatusOK, body: body, header: http.Header{"Cache-Control": {"no-store"}}}
+}
+
+// handleAuthorize serves GET /oauth/authorize. There is no user to ask, so it consents at
+// once and redirects back with a fresh code; an omitted scope grants every scope, as the real
+// consent screen then asks for all of them.
+func (s *Server) handleAuthorize(r *http.Request) reply {
+	q := r.URL.Query()
+	clientID := q.Get("client_id")
+	if _, ok := s.opts.Clients[clientID]; !ok {
+		return detailReply(http.StatusBadRequest, "unknown client_id")
+	}
+	if rt := q.Get("response_type"); rt != "code" {
+		return detailReply(http.StatusBadRequest, "response_type must be code")
+	}
+	redirect := q.Get("redirect_uri")
+	if redirect == "" {
+		return detailReply(http.StatusBadRequest, "redirect_uri is required")
+	}
+	target, err := url.Parse(redirect)
+	if err != nil || !target.IsAbs() {
+		return detailReply(http.StatusBadRequest, "redirect_uri is not an absolute URL")
+	}
+	scopes := strings.Fields(q.Get("scope"))
+	if !q.Has("scope") {
+		scopes = AllScopes
+	}
+	code := s.NewAuthCode(clientID, redirect, scopes...)
+
+	back := target.Query()
+	back.Set("code", code)
+	back.Set("scope", strings.Join(scopes, " "))
+	if q.Has("state") {
+		back.Set("state", q.Get("state"))
+	}
+	target.RawQuery = back.Encode()
+	return reply{status: http.StatusFound, header: http.Header{"Location": {target.String()}}}
+}
