@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"source-oura/internal/ouraemu"
+	"source-oura/protocol"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "source-oura-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "source-oura")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the connector: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const tok = "main-test-token-42"
+
+// slowEmulator serves 400 days with small pages and added latency, so a read takes a while.
+func slowEmulator(t *testing.T, latency time.Duration) string {
+	t.Helper()
+	last := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 3, First: last.AddDate(0, 0, -400), Last: last})
+	srv := ouraemu.NewServer(ouraemu.Options{Dataset: ds, PageSize: 200, Tokens: map[string][]string{tok: ouraemu.AllScopes}})
+	srv.SetFaults(ouraemu.Faults{Latency: latency})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+func files(t *testing.T, url string) (config, catalog string) {
+	t.Helper()
+	dir := t.TempDir()
+	config = filepath.Join(dir, "config.json")
+	catalog = filepath.Join(dir, "catalog.json")
+	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2024-05-01T00:00:00Z","end_datetime":"2025-06-01T00:00:00Z","max_concurrent_streams":2}`, tok, url)
+	cat := `{"streams":[` +
+		`{"stream":{"name":"heart_rate","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append"},` +
+		`{"stream":{"name":"ring_battery_level","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append"},` +
+		`{"stream":{"name":"daily_sleep","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append"}]}`
+	if err := os.WriteFile(config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(catalog, []byte(cat), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return config, catalog
+}
+
+// TestSIGTERMStopsCleanly: on SIGTERM the connector stops asking, writes what it has,
+// marks unfinished streams INCOMPLETE and exits 1 within 5 seconds.
+func TestSIGTERMStopsCleanly(t *testing.T) {
+	config, catalog := files(t, slowEmulator(t, 150*time.Millisecond))
+	cmd := exec.Command(binary, "read", "--config", config, "--catalog", catalog)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	// Wait for the first state: the sync is under way.
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), `"type":"STATE"`) {
+			break
+		}
+	}
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("still running 5 s after SIGTERM")
+	}
+	t.Logf("exited %v after SIGTERM", time.Since(sent).Round(time.Millisecond))
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v", err)
+	}
+	status := map[string]string{}
+	var last protocol.Message
+	for i, l := range lines {
+		var m protocol.Message
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d is not a message: %s", i, l)
+		}
+		if m.Trace != nil && m.Trace.StreamStatus != nil {
+			status[m.Trace.StreamStatus.StreamDescriptor.Name] = string(m.Trace.StreamStatus.Status)
+		}
+		last = m
+	}
+	if status["heart_rate"] != "INCOMPLETE" {
+		t.Errorf("heart_rate should be INCOMPLETE, statuses %v", status)
+	}
+	if last.Trace == nil || last.Trace.Error == nil || last.Trace.Error.FailureType != protocol.TransientError {
+		t.Errorf("the last message should be a transient error trace, got %+v", last)
+	}
+	if strings.Contains(stderr.String(), "goroutine") {
+		t.Errorf("stack trace on stderr:\n%s", stderr.String())
+	}
+}
+
+// TestStdoutClosedEarly: `read | head -1` ends the connector quietly with a non-zero exit.
+func TestStdoutClosedEarly(t *testing.T) {
+	config, catalog := files(t, slowEmulator(t, 0))
+	cmd := exec.Command(binary, "read", "--config", config, "--catalog", catalog)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(first, "{") {
+		t.Fatalf("first line %q: %v", first, err)
+	}
+	stdout.Close() // like head -1 exiting
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the connector kept running after its stdout was closed")
+	}
+	if err == nil {
+		t.Fatal("want a non-zero exit when stdout is gone")
+	}
+	if s := stderr.String(); strings.Contains(s, "goroutine") || strings.Contains(s, "panic") {
+		t.Fatalf("stack trace on stderr:\n%s", s)
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+}
