@@ -1,0 +1,244 @@
+package oura
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// maxBody bounds a success body held in memory. Oura's largest observed pages are a few MB; anything near
+// this size is not an Oura page.
+const maxBody = 512 << 20
+
+// policy is the retry policy for one request. go-retryablehttp calls it after every attempt (checkRetry),
+// before every wait (backoff) and when it stops retrying (giveUp). One policy per request keeps the request's
+// path, attempt count and last Retry-After together without shared state.
+type policy struct {
+	c     *Client
+	path  string
+	split bool // the body must be a list page, cut into records while it is checked
+
+	attempts   int
+	status     int           // status of the last response, 0 after a transport error
+	cause      error         // why the last attempt failed, for the log
+	retryAfter time.Duration // Oura's requested wait after the last response
+	hasAfter   bool
+}
+
+// validBody carries a success body that checkRetry already read and checked, so send can take the bytes
+// (and the records, for a list page) without copying or scanning them again.
+type validBody struct {
+	page Page
+	*bytes.Reader
+}
+
+func (*validBody) Close() error { return nil }
+
+// checkRetry decides whether an attempt is retried. Success bodies are read and checked here, so that a
+// truncated or garbled 200 is retried like a 503.
+func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return false, ctxErr
+	}
+	p.attempts++
+	p.status, p.cause, p.retryAfter, p.hasAfter = 0, nil, 0, false
+	if err != nil {
+		ne := networkError(err)
+		p.cause = ne.Err
+		return retryableTransportError(err), ne
+	}
+	p.status = resp.StatusCode
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		return p.checkBody(resp)
+	case code == http.StatusTooManyRequests || code == http.StatusInternalServerError ||
+		code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
+		p.cause = fmt.Errorf("HTTP %d", code)
+		wait, ok := retryAfter(resp.Header, p.c.clock.Now())
+		if ok && wait > p.c.maxRetryAfter {
+			// Sleeping for an hour inside a sync helps nobody: stop now and let the next sync resume.
+			p.c.log.Warn().Str("path", p.path).Int("status", code).Dur("retry_after", wait).
+				Dur("max_retry_after", p.c.maxRetryAfter).Msg("Oura asked to wait longer than allowed; giving up for this sync")
+			e := statusError(code, readErrorBody(resp))
+			e.RetryAfter, e.waitCap = wait, p.c.maxRetryAfter
+			return false, e
+		}
+		p.retryAfter, p.hasAfter = wait, ok
+		return true, nil
+	}
+	return false, nil
+}
+
+// checkBody reads a 2xx body and checks it is complete JSON. A good body is handed on as a fresh reader.
+func (p *policy) checkBody(resp *http.Response) (bool, error) {
+	data, err := readBody(resp)
+	resp.Body = http.NoBody
+	if err != nil {
+		p.cause = err
+		return true, &Error{Kind: BadResponse, Status: resp.StatusCode, Detail: "the response was cut off", Err: err}
+	}
+	if len(data) > maxBody {
+		return false, &Error{Kind: BadResponse, Status: resp.StatusCode,
+			Detail: fmt.Sprintf("the response is larger than %d MiB", maxBody>>20)}
+	}
+	page, err := inspectBody(data, p.split)
+	switch {
+	case err == nil:
+		resp.Body = &validBody{page: page, Reader: bytes.NewReader(data)}
+		return false, nil
+	case err == errBadJSON:
+		p.cause = err
+		return true, &Error{Kind: BadResponse, Status: resp.StatusCode, Detail: err.Error()}
+	default:
+		// Well-formed JSON of the wrong shape: asking again will not change it.
+		return false, &Error{Kind: BadResponse, Status: resp.StatusCode, Detail: err.Error()}
+	}
+}
+
+// inspectBody checks a success body. With split it must be a list page and is cut into records in the same
+// pass. It returns errBadJSON for a body that is not JSON at all (worth asking again: likely cut off or a
+// proxy's error page) and another error for JSON of the wrong shape.
+func inspectBody(data []byte, split bool) (Page, error) {
+	if !split {
+		if !validJSON(data) {
+			return Page{}, errBadJSON
+		}
+		return Page{Body: data}, nil
+	}
+	page, err := splitPage(data)
+	if err != nil && err != errBadJSON && !validJSON(data) {
+		err = errBadJSON
+	}
+	return page, err
+}
+
+// readBody reads the whole body into one buffer sized from Content-Length when the server sent one, so a
+// page costs a single allocation. At most maxBody+1 bytes are read, so an oversized body can be told apart.
+func readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	size := 64 << 10
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		size = int(n) + 1 // the spare byte lets the final Read report EOF without growing the buffer
+	}
+	r := io.LimitReader(resp.Body, maxBody+1)
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+func readErrorBody(resp *http.Response) []byte {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return b
+}
+
+// backoff returns the wait before the next attempt: Oura's Retry-After when it gave one, otherwise an
+// exponential backoff with full jitter (uniform between 0 and min(MaxBackoff, MinBackoff·2^retry)).
+func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Response) time.Duration {
+	var wait time.Duration
+	if p.hasAfter {
+		wait = p.retryAfter
+		p.c.log.Warn().Str("path", p.path).Int("status", p.status).Dur("retry_after", wait).
+			Int("attempt", p.attempts).Msg("Oura asked to wait before retrying; waiting")
+		return wait
+	}
+	ceiling := maxWait
+	if retry < 32 && minWait<<retry > 0 && minWait<<retry < maxWait {
+		ceiling = minWait << retry
+	}
+	if ceiling > 0 {
+		wait = time.Duration(rand.Int64N(int64(ceiling) + 1))
+	}
+	ev := p.c.log.Debug().Str("path", p.path).Int("attempt", p.attempts).Dur("wait", wait)
+	if p.status != 0 {
+		ev = ev.Int("status", p.status)
+	}
+	if p.cause != nil {
+		ev = ev.Str("cause", p.cause.Error())
+	}
+	ev.Msg("retrying Oura request")
+	return wait
+}
+
+// giveUp runs when go-retryablehttp stops with a failure: attempts ran out, or checkRetry returned an error
+// that ends the request. It returns the typed error and releases the last response.
+func (p *policy) giveUp(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	var body []byte
+	if resp != nil {
+		body = readErrorBody(resp)
+		resp.Body.Close()
+	}
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+	case err != nil:
+		return nil, err // cancelled by the caller
+	case resp != nil:
+		e = statusError(resp.StatusCode, body)
+		e.RetryAfter = p.retryAfter
+	default:
+		e = &Error{Kind: Network, Detail: "no response"}
+	}
+	e.Attempts = attempts
+	return nil, e
+}
+
+// networkError wraps a transport failure. The *url.Error layer is dropped because it repeats the full URL,
+// query included; the path is added later.
+func networkError(err error) *Error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &Error{Kind: Network, Err: err}
+}
+
+// retryableTransportError reports whether retrying can help: certificate problems will not go away.
+func retryableTransportError(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var uaerr x509.UnknownAuthorityError
+	var herr x509.HostnameError
+	var cerr x509.CertificateInvalidError
+	return !errors.As(err, &verr) && !errors.As(err, &uaerr) && !errors.As(err, &herr) && !errors.As(err, &cerr)
+}
+
+// retryAfter reads how long Oura asked to wait: Retry-After in seconds (Oura's form) or as an HTTP date, else
+// X-RateLimit-Reset (epoch seconds, sent by Oura with 429s).
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := h.Get("Retry-After"); v != "" {
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
+			if secs > int64(24*time.Hour/time.Second) {
+				secs = int64(24 * time.Hour / time.Second)
+			}
+			return time.Duration(secs) * time.Second, true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0), true
+		}
+	}
+	if v := h.Get("X-RateLimit-Reset"); v != "" {
+		if epoch, err := strconv.ParseInt(v, 10, 64); err == nil && epoch > 0 {
+			return max(time.Unix(epoch, 0).Sub(now), 0), true
+		}
+	}
+	return 0, false
+}
