@@ -194,7 +194,7 @@ func (c *Client) Stats() Stats {
 }
 
 // Get fetches path (an already escaped URL path such as /v2/usercollection/personal_info) with query q and
-// returns the body, which is checked to be valid JSON. Failures are *Error values wrapped with the path.
+// returns the body, which is checked to be valid JSON. Failures are *Error values, which name the path.
 func (c *Client) Get(ctx context.Context, path string, q url.Values) ([]byte, error) {
 	page, err := c.fetch(ctx, path, q, nil, false)
 	if err != nil {
