@@ -137,7 +137,8 @@ Usage:
   source-oura check    --config FILE
   source-oura discover --config FILE
   source-oura read     --config FILE --catalog FILE [--state FILE]
-  source-oura auth     --client-id ID --client-secret SECRET [--redirect-uri URI] [--output FILE] [--paste]
+  source-oura auth     --client-id ID --client-secret SECRET [--redirect-uri URI] [--output FILE]
+                       [--paste | --code CODE] [--base-url URL] [--authorize-url URL] [--token-url URL]
 
 Flags may come in any order. --debug adds debug logs to any command.
 Airbyte messages go to stdout, one JSON object per line; this help goes to stderr.

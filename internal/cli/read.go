@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	"source-oura/internal/oura"
 	"source-oura/protocol"
 	"source-oura/streams"
 )
@@ -28,6 +30,9 @@ func (r *run) read(ctx context.Context) int {
 	client, err := r.client(cfg, false)
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
+	}
+	if !cfg.Sandbox {
+		r.logAccount(ctx, client)
 	}
 	validator, err := streams.NewValidator()
 	if err != nil {
@@ -68,6 +73,34 @@ func (r *run) read(ctx context.Context) int {
 		return fail(ft, err.Error())
 	}
 	return fail(protocol.SystemError, err.Error())
+}
+
+// logAccount logs the Oura account's id once per sync, so that the syncs of several accounts
+// (one config each) can be told apart without adding anything to the records. Only a token with
+// the personal scope can read it; any failure stays at DEBUG and never stops the sync. The
+// sandbox has no personal_info route.
+func (r *run) logAccount(ctx context.Context, client *oura.Client) {
+	id, err := accountID(ctx, client)
+	if err != nil {
+		r.log.Debug().Msgf("the Oura account id is not logged: %v", err)
+		return
+	}
+	r.log.Info().Str("account_id", id).Msg("syncing Oura account")
+}
+
+// accountID reads the id of the account the token belongs to from personal_info.
+func accountID(ctx context.Context, client *oura.Client) (string, error) {
+	body, err := client.Get(ctx, "/v2/usercollection/personal_info", nil)
+	if err != nil {
+		return "", err
+	}
+	var info struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &info); err != nil || info.ID == "" {
+		return "", errors.New("personal_info has no id")
+	}
+	return info.ID, nil
 }
 
 // jobs reads --catalog and --state and pairs each configured stream with its state. Every

@@ -1,0 +1,260 @@
+// Package auth gets and keeps Oura OAuth2 tokens: the authorization-code exchange, a token
+// source that refreshes access tokens with Oura's single-use, rotating refresh tokens, and the
+// careful rewrite of a config file that must keep the newest refresh token.
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout bounds one request to the token endpoint when App.HTTPClient sets no timeout.
+const DefaultTimeout = 30 * time.Second
+
+// maxBody bounds how much of a token endpoint answer is read.
+const maxBody = 64 << 10
+
+// Tokens is what the token endpoint hands out.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	// Expiry is when AccessToken stops working; zero when unknown.
+	Expiry time.Time
+	// Scope lists the granted scopes, space-separated, when the endpoint says.
+	Scope string
+}
+
+// App is an OAuth application registered with Oura, and the endpoint that issues its tokens.
+type App struct {
+	// TokenURL is the token endpoint, e.g. https://api.ouraring.com/oauth/token.
+	TokenURL     string
+	ClientID     string
+	ClientSecret string
+	// HTTPClient carries the requests; nil uses a plain client. Redirects are never followed, and a
+	// client without a timeout gets DefaultTimeout.
+	HTTPClient *http.Client
+	// Now is the clock that turns expires_in into an expiry; nil uses time.Now.
+	Now func() time.Time
+}
+
+// check reports an App that cannot be used. The token URL must be https, or http on a loopback host
+// (a local emulator), because the client secret travels in the request body.
+func (a App) check() error {
+	for _, f := range []struct{ name, val string }{
+		{"token URL", a.TokenURL}, {"client id", a.ClientID}, {"client secret", a.ClientSecret},
+	} {
+		if strings.TrimSpace(f.val) == "" {
+			return fmt.Errorf("the OAuth %s is empty", f.name)
+		}
+	}
+	return CheckURL("token URL", a.TokenURL)
+}
+
+// CheckURL accepts absolute https URLs, and http ones only for a loopback host, so that
+// secrets never cross a network in clear text. what names the URL in the error.
+func CheckURL(what, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("the %s %q is not an http(s) URL", what, raw)
+	}
+	if u.User != nil || u.Fragment != "" {
+		return fmt.Errorf("the %s %q must not carry credentials or a fragment", what, raw)
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return fmt.Errorf("the %s %q uses plain http; use https (http is allowed only for localhost)", what, raw)
+	}
+	return nil
+}
+
+// IsLoopback reports whether host names this computer: localhost or a loopback address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// AuthorizeURL returns the consent page address for this app. The scope is left out on purpose:
+// Oura then asks the user for every scope, which suits a connector that reads every collection.
+func (a App) AuthorizeURL(authorizeURL, redirectURI, state string) (string, error) {
+	if err := CheckURL("authorize URL", authorizeURL); err != nil {
+		return "", err
+	}
+	u, _ := url.Parse(authorizeURL) // checked above
+	q := u.Query()
+	q.Set("response_type", "code")
+	q.Set("client_id", a.ClientID)
+	q.Set("redirect_uri", redirectURI)
+	q.Set("state", state)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Exchange trades an authorization code for tokens. redirectURI must be the one the code was
+// requested with.
+func (a App) Exchange(ctx context.Context, code, redirectURI string) (Tokens, error) {
+	if err := a.check(); err != nil {
+		return Tokens{}, err
+	}
+	form := url.Values{"grant_type": {grantCode}, "code": {code}, "redirect_uri": {redirectURI}}
+	return a.post(ctx, grantCode, form, code)
+}
+
+// refresh trades a refresh token for new tokens. Oura rotates refresh tokens: the one sent is
+// dead afterwards, whatever happens to the answer.
+func (a App) refresh(ctx context.Context, refreshToken string) (Tokens, error) {
+	form := url.Values{"grant_type": {grantRefresh}, "refresh_token": {refreshToken}}
+	t, err := a.post(ctx, grantRefresh, form, refreshToken)
+	if err == nil && t.RefreshToken == "" {
+		// RFC 6749 lets a server keep the refresh token by not sending a new one.
+		t.RefreshToken = refreshToken
+	}
+	return t, err
+}
+
+// tokenAnswer is the token endpoint's body, success or failure. Oura's identity servers answer
+// RFC 6749 errors; a FastAPI-style detail is read too.
+type tokenAnswer struct {
+	AccessToken      string          `json:"access_token"`
+	RefreshToken     string          `json:"refresh_token"`
+	ExpiresIn        json.RawMessage `json:"expires_in"`
+	Scope            string          `json:"scope"`
+	Error            string          `json:"error"`
+	ErrorDescription string          `json:"error_description"`
+	Detail           json.RawMessage `json:"detail"`
+}
+
+// post sends one form to the token endpoint, with the client credentials in the body as Oura
+// documents, and reads the answer. grantSecret is the code or refresh token sent, kept out of
+// every error text.
+func (a App) post(ctx context.Context, grant string, form url.Values, grantSecret string) (Tokens, error) {
+	form.Set("client_id", a.ClientID)
+	form.Set("client_secret", a.ClientSecret)
+	secrets := []string{grantSecret, a.ClientSecret, a.ClientID}
+	fail := func(status int, kind Kind) *Error {
+		return &Error{Kind: kind, Grant: grant, TokenURL: a.TokenURL, Status: status}
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return Tokens{}, fmt.Errorf("building the token request: %w", redactError(err, secrets))
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := a.client().Do(req)
+	if err != nil {
+		e := fail(0, Transient)
+		e.Err = redactError(err, secrets)
+		return Tokens{}, e
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		e := fail(resp.StatusCode, Transient)
+		e.Err = fmt.Errorf("reading the answer: %w", redactError(err, secrets))
+		return Tokens{}, e
+	}
+	var ans tokenAnswer
+	jsonErr := json.Unmarshal(body, &ans)
+
+	if resp.StatusCode == http.StatusOK {
+		if jsonErr != nil || ans.AccessToken == "" {
+			e := fail(resp.StatusCode, Transient)
+			e.Detail = "the answer holds no access token"
+			return Tokens{}, e
+		}
+		t := Tokens{AccessToken: ans.AccessToken, RefreshToken: ans.RefreshToken, Scope: ans.Scope}
+		if secs, ok := seconds(ans.ExpiresIn); ok {
+			t.Expiry = a.now().Add(time.Duration(secs) * time.Second).UTC().Truncate(time.Second)
+		}
+		return t, nil
+	}
+
+	e := fail(resp.StatusCode, classify(resp.StatusCode, ans.Error))
+	e.Code = ans.Error
+	if len(e.Code) > 64 || strings.ContainsAny(e.Code, " \t\r\n") {
+		e.Code = "" // not an OAuth error code; keep the text as detail instead
+	}
+	switch {
+	case ans.ErrorDescription != "":
+		e.Detail = ans.ErrorDescription
+	case len(ans.Detail) > 0:
+		var s string
+		if json.Unmarshal(ans.Detail, &s) != nil {
+			s = string(ans.Detail)
+		}
+		e.Detail = s
+	case jsonErr != nil && !strings.ContainsAny(string(body), "<>"):
+		e.Detail = string(body) // short plain text; HTML error pages say nothing useful
+	}
+	e.Detail = cleanDetail(e.Detail, append(secrets, ans.AccessToken, ans.RefreshToken))
+	return Tokens{}, e
+}
+
+// classify maps a failed answer to what the user must do.
+func classify(status int, code string) Kind {
+	switch {
+	case code == "invalid_client" || status == http.StatusUnauthorized:
+		return BadClient
+	case status == http.StatusBadRequest:
+		return Revoked
+	case status == http.StatusTooManyRequests || status >= 500:
+		return Transient
+	}
+	return Refused
+}
+
+// seconds reads expires_in, which some servers send as a string.
+func seconds(raw json.RawMessage) (int64, bool) {
+	if len(raw) == 0 {
+		return 0, false
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, false
+		}
+		n = json.Number(s)
+	}
+	v, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || v <= 0 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+func (a App) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// client returns the HTTP client for token requests: never following redirects, because a
+// redirected POST turns into a GET without the form, and never without a timeout.
+func (a App) client() *http.Client {
+	c := &http.Client{}
+	if a.HTTPClient != nil {
+		copied := *a.HTTPClient
+		c = &copied
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// errNoRefreshToken is returned by NewSource without a refresh token.
+var errNoRefreshToken = errors.New("the OAuth refresh token is empty")

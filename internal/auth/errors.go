@@ -1,0 +1,212 @@
+package auth
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"source-oura/internal/oura"
+)
+
+// Kind says what the user has to do about a failed token request.
+type Kind int
+
+// The kinds of failure.
+const (
+	// Revoked: Oura refused the grant (HTTP 400). For a refresh token this means it was already used
+	// (Oura's refresh tokens are single-use) or the user revoked the app; for an authorization code,
+	// that it expired, was used, or was issued for another redirect URI.
+	Revoked Kind = iota + 1
+	// BadClient: Oura does not know the client id or the secret does not match (invalid_client or 401).
+	BadClient
+	// Refused: Oura answered with another client error or a redirect, which usually means the token URL
+	// is wrong.
+	Refused
+	// Transient: no answer, a 5xx, a 429 or an unusable body; trying again later may work.
+	Transient
+)
+
+// String names the kind in lower case, for logs and tests.
+func (k Kind) String() string {
+	switch k {
+	case Revoked:
+		return "revoked"
+	case BadClient:
+		return "bad client"
+	case Refused:
+		return "refused"
+	case Transient:
+		return "transient"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Grant types, as the token endpoint spells them.
+const (
+	grantRefresh = "refresh_token"
+	grantCode    = "authorization_code"
+)
+
+// newPortalTokenURL is where apps registered on Oura's newer developer portal exchange tokens
+// (notes §9); a 400 other than invalid_grant from the classic endpoint is the known symptom.
+const newPortalTokenURL = "https://moi.ouraring.com/oauth/v2/ext/oauth-token"
+
+// Error is a failed request to the token endpoint. Its text tells the user what to do and never
+// holds a token, code or secret. Match it with errors.As.
+type Error struct {
+	Kind Kind
+	// Grant is "refresh_token" or "authorization_code": what was being exchanged.
+	Grant string
+	// TokenURL is the endpoint that was called.
+	TokenURL string
+	// Status is the HTTP status, 0 when there was no answer.
+	Status int
+	// Code is the OAuth error code from the body (invalid_grant, invalid_client, ...), if any.
+	Code string
+	// Detail is the endpoint's explanation, on one line, with any secret removed.
+	Detail string
+	// EarlierAnswerLost is set on a Revoked refresh when an earlier refresh in the same run got no
+	// answer: Oura may have rotated the token then, and the answer carrying its successor was lost.
+	EarlierAnswerLost bool
+	// Err is the transport error behind a Transient failure, already free of secrets.
+	Err error
+}
+
+// Error explains the failure and what to do, in one line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	what := "the refresh token"
+	if e.Grant == grantCode {
+		what = "the authorization code"
+	}
+	switch e.Kind {
+	case Revoked:
+		fmt.Fprintf(&b, "Oura refused %s (%s)", what, e.said())
+		if e.Grant == grantCode {
+			b.WriteString(". Authorization codes work once, for 10 minutes, and only with the redirect URI they were " +
+				"requested with. Run `source-oura auth` again and finish within a few minutes")
+			return b.String()
+		}
+		b.WriteString(". Oura's refresh tokens work only once and every refresh hands out a new one, so this one " +
+			"was already used (for example by another copy of this config, or by an earlier run whose new token " +
+			"was not saved) or the user revoked the app's access")
+		if e.EarlierAnswerLost {
+			b.WriteString("; an earlier refresh in this run got no answer, and Oura may have used the token then")
+		}
+		if e.Code != "" && e.Code != "invalid_grant" {
+			fmt.Fprintf(&b, "; if your Oura app was registered on the newer developer portal (developer.ouraring.com), "+
+				"set credentials.token_url to %s", newPortalTokenURL)
+		}
+		b.WriteString(". To get a new refresh token, run `source-oura auth --client-id ID --client-secret SECRET` " +
+			"and use the config file it writes, or in Airbyte open the source's settings and authenticate it again")
+	case BadClient:
+		fmt.Fprintf(&b, "Oura did not accept the OAuth client (%s): check credentials.client_id and "+
+			"credentials.client_secret against your Oura API application", e.said())
+	case Refused:
+		fmt.Fprintf(&b, "the token endpoint %s refused to exchange %s (%s): check credentials.token_url "+
+			"(default: the base URL + /oauth/token; apps from Oura's newer developer portal use %s)",
+			e.TokenURL, what, e.said(), newPortalTokenURL)
+	default:
+		fmt.Fprintf(&b, "could not exchange %s at %s (%s): try again later", what, e.TokenURL, e.said())
+	}
+	return b.String()
+}
+
+// said renders what the endpoint answered: status, OAuth code and explanation, or the transport error.
+func (e *Error) said() string {
+	var parts []string
+	if e.Status != 0 {
+		parts = append(parts, fmt.Sprintf("HTTP %d", e.Status))
+	}
+	if e.Code != "" {
+		parts = append(parts, e.Code)
+	}
+	s := strings.Join(parts, " ")
+	if e.Detail != "" {
+		if s != "" {
+			s += ": "
+		}
+		s += e.Detail
+	}
+	if e.Err != nil {
+		if s != "" {
+			s += ": "
+		}
+		s += e.Err.Error()
+	}
+	if s == "" {
+		s = "no explanation"
+	}
+	return s
+}
+
+// Transient reports whether the same request may succeed later without the user changing anything.
+func (e *Error) Transient() bool { return e.Kind == Transient }
+
+// Unwrap exposes the transport error and an *oura.Error of the matching kind. The second lets code that
+// classifies failures by oura.Error (the stream reader, the check command) treat a refresh that needs the
+// user as a config error and a network failure as transient, without knowing this package. A fresh
+// value is made on every call because those callers fill in fields of the error they find.
+func (e *Error) Unwrap() []error {
+	class := &oura.Error{Kind: oura.Unauthorized}
+	if e.Kind == Transient {
+		switch {
+		case e.Status == http.StatusTooManyRequests:
+			class.Kind = oura.RateLimited
+		case e.Status >= 500:
+			class.Kind = oura.ServerError
+		case e.Status != 0:
+			class.Kind = oura.BadResponse
+		default:
+			class.Kind = oura.Network
+		}
+	}
+	if e.Err == nil {
+		return []error{class}
+	}
+	return []error{e.Err, class}
+}
+
+// maxDetail bounds how much of the endpoint's explanation goes into a message.
+const maxDetail = 200
+
+// cleanDetail folds whitespace, removes secrets and bounds the length of an explanation.
+func cleanDetail(s string, secrets []string) string {
+	s = redact(strings.Join(strings.Fields(s), " "), secrets)
+	if len(s) <= maxDetail {
+		return s
+	}
+	cut := maxDetail
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// redact replaces every secret in s. Values shorter than four characters are left alone: they
+// cannot be real tokens, and replacing them would garble the text.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	return s
+}
+
+// redactedError is a transport error whose text had a secret removed; the cause stays reachable.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r *redactedError) Error() string { return r.msg }
+func (r *redactedError) Unwrap() error { return r.err }
+
+func redactError(err error, secrets []string) error {
+	if msg := err.Error(); redact(msg, secrets) != msg {
+		return &redactedError{msg: redact(msg, secrets), err: err}
+	}
+	return err
+}

@@ -1,0 +1,150 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"source-oura/internal/oura"
+)
+
+// RefreshMargin is how long before its expiry an access token is replaced, so that a request
+// never leaves with a token about to die.
+const RefreshMargin = 10 * time.Minute
+
+// maxRejectedRefreshes bounds the refreshes one Source makes because Oura answered 401. Each
+// refresh spends a refresh token; if Oura keeps rejecting tokens fresh from the token endpoint
+// (say, the token URL and the base URL belong to different Oura environments), refreshing again
+// cannot help.
+const maxRejectedRefreshes = 5
+
+// Source is an oura.TokenSource for OAuth: it refreshes the access token when it is missing or
+// expires within RefreshMargin, and once after a 401. It is safe for concurrent use. One refresh
+// runs at a time; callers that waited for it reuse its token, because with single-use refresh
+// tokens a second, concurrent refresh would fail.
+type Source struct {
+	app      App
+	onRotate func(Tokens) error
+
+	mu       sync.Mutex
+	cur      Tokens
+	failed   *Error // a refresh failure that only the user can fix; every later call returns it
+	rejected int    // refreshes made because of a 401
+	lost     bool   // a refresh got no answer, so Oura may have rotated the token without telling us
+}
+
+var _ oura.TokenSource = (*Source)(nil)
+
+// NewSource returns a Source for app, starting from the tokens in the config (the access token
+// and expiry may be empty). onRotate, if not nil, is called after every successful refresh with
+// the new tokens, before anyone can use them, and never by two refreshes at once: it must save the
+// new refresh token, because the old one no longer works.
+func NewSource(app App, start Tokens, onRotate func(Tokens) error) (*Source, error) {
+	if err := app.check(); err != nil {
+		return nil, err
+	}
+	if start.RefreshToken == "" {
+		return nil, errNoRefreshToken
+	}
+	return &Source{app: app, onRotate: onRotate, cur: start}, nil
+}
+
+// Tokens returns the tokens the Source holds now.
+func (s *Source) Tokens() Tokens {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// Token returns an access token that is good for at least RefreshMargin, refreshing first if
+// needed. Errors are *Error, or wrap the one returned by onRotate.
+func (s *Source) Token(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.usable() {
+		return s.cur.AccessToken, nil
+	}
+	if err := s.refreshLocked(ctx); err != nil {
+		return "", err
+	}
+	return s.cur.AccessToken, nil
+}
+
+// Refresh is called after Oura rejected the token rejected with a 401. It refreshes only if
+// rejected is still the current token; otherwise another caller already did, and its token is
+// returned.
+func (s *Source) Refresh(ctx context.Context, rejected string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rejected != s.cur.AccessToken && s.usable() {
+		return s.cur.AccessToken, nil
+	}
+	if s.failed == nil {
+		if s.rejected >= maxRejectedRefreshes {
+			return "", fmt.Errorf("not refreshing again: Oura rejected %d access tokens fresh from its token "+
+				"endpoint; check that credentials.token_url and base_url belong to the same Oura service: %w",
+				s.rejected, oura.ErrCannotRefresh)
+		}
+		s.rejected++
+	}
+	if err := s.refreshLocked(ctx); err != nil {
+		return "", err
+	}
+	return s.cur.AccessToken, nil
+}
+
+// usable reports whether the current access token can be sent. A token of unknown expiry is
+// used until Oura rejects it.
+func (s *Source) usable() bool {
+	if s.cur.AccessToken == "" {
+		return false
+	}
+	return s.cur.Expiry.IsZero() || s.app.now().Add(RefreshMargin).Before(s.cur.Expiry)
+}
+
+// refreshLocked gets new tokens and hands them to onRotate. s.mu must be held, which is what
+// makes refreshes one at a time.
+func (s *Source) refreshLocked(ctx context.Context) error {
+	if s.failed != nil {
+		// The refresh token is spent or the client is wrong: asking again would only repeat the
+		// answer, once per stream.
+		e := *s.failed
+		return &e
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("not refreshing the access token: %w", err)
+	}
+	// Once sent, a refresh is allowed to finish even if the sync is being stopped: Oura spends
+	// the old refresh token on receipt, so an answer thrown away would lose the only working one.
+	// The HTTP client's timeout still bounds the wait.
+	t, err := s.app.refresh(context.WithoutCancel(ctx), s.cur.RefreshToken)
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return err
+		}
+		switch {
+		case e.Transient():
+			// No answer, or a 200 that could not be read: Oura may have rotated the token anyway.
+			if e.Status == 0 || e.Status == http.StatusOK {
+				s.lost = true
+			}
+		default:
+			e.EarlierAnswerLost = s.lost && e.Kind == Revoked
+			failed := *e
+			s.failed = &failed
+		}
+		return e
+	}
+	s.cur = t
+	if s.onRotate != nil {
+		if err := s.onRotate(t); err != nil {
+			// The new tokens stay in use for this run; the caller learns that they were not saved.
+			return fmt.Errorf("saving the new OAuth tokens: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,557 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"source-oura/internal/oura"
+	"source-oura/internal/ouraemu"
+)
+
+const (
+	clientID     = "client-abc-123"
+	clientSecret = "secret-xyz-789"
+)
+
+// clock is a settable test clock shared by the emulator and the code under test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// emu is the emulator behind an httptest server that records every token request's form.
+type emu struct {
+	srv   *ouraemu.Server
+	url   string
+	clock *clock
+	mu    sync.Mutex
+	forms []url.Values
+}
+
+func newEmu(t *testing.T) *emu {
+	t.Helper()
+	e := &emu{clock: &clock{t: time.Date(2025, 4, 20, 12, 0, 0, 0, time.UTC)}}
+	ds := &ouraemu.Dataset{Docs: map[string][]ouraemu.Doc{}, PersonalInfo: []byte(`{"id":"acct-1"}`)}
+	e.srv = ouraemu.NewServer(ouraemu.Options{Dataset: ds, Clients: map[string]string{clientID: clientSecret}, Now: e.clock.now})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/token" {
+			if err := r.ParseForm(); err == nil {
+				e.mu.Lock()
+				e.forms = append(e.forms, r.PostForm)
+				e.mu.Unlock()
+			}
+		}
+		e.srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	e.url = hs.URL
+	return e
+}
+
+func (e *emu) tokenRequests() []url.Values {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]url.Values(nil), e.forms...)
+}
+
+func (e *emu) app() App {
+	return App{TokenURL: e.url + "/oauth/token", ClientID: clientID, ClientSecret: clientSecret, Now: e.clock.now}
+}
+
+// rotations records what OnRotate was given.
+type rotations struct {
+	mu  sync.Mutex
+	got []Tokens
+	err error
+}
+
+func (r *rotations) hook(t Tokens) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, t)
+	return r.err
+}
+
+func (r *rotations) list() []Tokens {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Tokens(nil), r.got...)
+}
+
+func newSource(t *testing.T, e *emu, start Tokens, rot *rotations) *Source {
+	t.Helper()
+	var hook func(Tokens) error
+	if rot != nil {
+		hook = rot.hook
+	}
+	s, err := NewSource(e.app(), start, hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestTokenRefreshesWhenMissingAndSendsTheDocumentedForm(t *testing.T) {
+	e := newEmu(t)
+	rt := e.srv.IssueRefreshToken(clientID, "daily", "personal")
+	rot := &rotations{}
+	s := newSource(t, e, Tokens{RefreshToken: rt}, rot)
+
+	tok, err := s.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := e.tokenRequests()
+	if len(forms) != 1 {
+		t.Fatalf("token endpoint called %d times, want 1", len(forms))
+	}
+	want := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {clientID}, "client_secret": {clientSecret}}
+	if fmt.Sprint(forms[0]) != fmt.Sprint(want) {
+		t.Errorf("form = %v, want %v", forms[0], want)
+	}
+	got := rot.list()
+	if len(got) != 1 || got[0].AccessToken != tok || got[0].RefreshToken == rt || got[0].RefreshToken == "" {
+		t.Fatalf("OnRotate got %+v; want the new access token and a new refresh token", got)
+	}
+	if want := e.clock.now().Add(24 * time.Hour); !got[0].Expiry.Equal(want) || got[0].Expiry.Location() != time.UTC {
+		t.Errorf("expiry = %v, want %v in UTC (expires_in 86400)", got[0].Expiry, want)
+	}
+	if got[0].Scope != "daily personal" {
+		t.Errorf("scope = %q", got[0].Scope)
+	}
+	// The token works against the API.
+	c := apiClient(t, e, s)
+	if _, err := c.Get(context.Background(), "/v2/usercollection/personal_info", nil); err != nil {
+		t.Fatalf("API call with the refreshed token: %v", err)
+	}
+	if s.Tokens() != got[0] {
+		t.Errorf("Tokens() = %+v, want %+v", s.Tokens(), got[0])
+	}
+}
+
+func apiClient(t *testing.T, e *emu, ts oura.TokenSource) *oura.Client {
+	t.Helper()
+	c, err := oura.New(oura.Config{BaseURL: e.url, Tokens: ts, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTokenRefreshesTenMinutesBeforeExpiry(t *testing.T) {
+	e := newEmu(t)
+	access := e.srv.IssueAccessToken("daily")
+	start := Tokens{AccessToken: access, RefreshToken: e.srv.IssueRefreshToken(clientID, "daily"), Expiry: e.clock.now().Add(11 * time.Minute)}
+	s := newSource(t, e, start, nil)
+
+	if tok, err := s.Token(context.Background()); err != nil || tok != access {
+		t.Fatalf("with 11 minutes left: token %q, %v; want the configured one", tok, err)
+	}
+	if n := len(e.tokenRequests()); n != 0 {
+		t.Fatalf("refreshed with 11 minutes left (%d token requests)", n)
+	}
+	e.clock.add(2 * time.Minute) // 9 minutes left
+	tok, err := s.Token(context.Background())
+	if err != nil || tok == access {
+		t.Fatalf("with 9 minutes left: token %q, %v; want a new one", tok, err)
+	}
+	if n := len(e.tokenRequests()); n != 1 {
+		t.Errorf("token requests = %d, want 1", n)
+	}
+}
+
+func TestAccessTokenWithoutExpiryIsUsedUntilRejected(t *testing.T) {
+	e := newEmu(t)
+	access := e.srv.IssueAccessToken("personal")
+	s := newSource(t, e, Tokens{AccessToken: access, RefreshToken: e.srv.IssueRefreshToken(clientID, "personal")}, nil)
+	c := apiClient(t, e, s)
+	if _, err := c.Get(context.Background(), "/v2/usercollection/personal_info", nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.tokenRequests()); n != 0 {
+		t.Fatalf("token requests = %d before any 401, want 0", n)
+	}
+	e.srv.RevokeAccessTokens()
+	if _, err := c.Get(context.Background(), "/v2/usercollection/personal_info", nil); err != nil {
+		t.Fatalf("after a 401 the client should refresh once and succeed: %v", err)
+	}
+	if n := len(e.tokenRequests()); n != 1 {
+		t.Errorf("token requests = %d, want 1", n)
+	}
+}
+
+func TestConcurrentCallersShareOneRefresh(t *testing.T) {
+	e := newEmu(t)
+	rot := &rotations{}
+	s := newSource(t, e, Tokens{RefreshToken: e.srv.IssueRefreshToken(clientID, "personal")}, rot)
+
+	const callers = 16
+	tokens := make([]string, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() { tokens[i], errs[i] = s.Token(context.Background()) })
+	}
+	wg.Wait()
+	for i := range callers {
+		if errs[i] != nil || tokens[i] != tokens[0] {
+			t.Fatalf("caller %d: %q, %v; want the one shared token", i, tokens[i], errs[i])
+		}
+	}
+	if n := len(e.tokenRequests()); n != 1 {
+		t.Fatalf("token requests = %d for %d concurrent callers, want 1", n, callers)
+	}
+
+	// Every caller is told the same token was rejected: one refresh again.
+	old := tokens[0]
+	e.srv.RevokeAccessTokens()
+	for i := range callers {
+		wg.Go(func() { tokens[i], errs[i] = s.Refresh(context.Background(), old) })
+	}
+	wg.Wait()
+	for i := range callers {
+		if errs[i] != nil || tokens[i] == old || tokens[i] != tokens[0] {
+			t.Fatalf("caller %d after 401: %q, %v; want one new shared token", i, tokens[i], errs[i])
+		}
+	}
+	if n := len(e.tokenRequests()); n != 2 {
+		t.Errorf("token requests = %d, want 2 (one per rejection, not one per caller)", n)
+	}
+	if n := len(rot.list()); n != 2 {
+		t.Errorf("OnRotate called %d times, want 2", n)
+	}
+}
+
+func TestReusedRefreshTokenGivesAClearConfigError(t *testing.T) {
+	e := newEmu(t)
+	rt := e.srv.IssueRefreshToken(clientID, "personal")
+	first := newSource(t, e, Tokens{RefreshToken: rt}, nil)
+	if _, err := first.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second copy of the same config: its refresh token was spent by the first.
+	second := newSource(t, e, Tokens{RefreshToken: rt}, nil)
+	_, err := second.Token(context.Background())
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Kind != Revoked || ae.Status != 400 || ae.Code != "invalid_grant" {
+		t.Fatalf("err = %#v, want a Revoked invalid_grant", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"already used", "source-oura auth", "authenticate it again", "invalid_grant"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q: %s", want, msg)
+		}
+	}
+	for _, secret := range []string{rt, clientSecret, clientID} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("message leaks a secret: %s", msg)
+		}
+	}
+	if strings.Contains(msg, "token_url") {
+		t.Errorf("invalid_grant should not send the user to token_url: %s", msg)
+	}
+	// Classified for the stream reader and the check command: a config problem, not transient.
+	var oe *oura.Error
+	if !errors.As(err, &oe) || oe.Kind != oura.Unauthorized || oe.Transient() || ae.Transient() {
+		t.Errorf("oura classification = %+v, want a permanent Unauthorized", oe)
+	}
+
+	// Further callers get the same answer without spending more requests.
+	before := len(e.tokenRequests())
+	if _, err := second.Refresh(context.Background(), ""); !errors.As(err, &ae) || ae.Kind != Revoked {
+		t.Errorf("second call: %v", err)
+	}
+	if after := len(e.tokenRequests()); after != before {
+		t.Errorf("a spent refresh token was sent again (%d → %d requests)", before, after)
+	}
+}
+
+// stub answers every token request with status and body.
+func stub(t *testing.T, status int, body string) (*httptest.Server, *int) {
+	t.Helper()
+	var mu sync.Mutex
+	calls := 0
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(hs.Close)
+	return hs, &calls
+}
+
+func TestTokenEndpointFailuresAreClassified(t *testing.T) {
+	const rt = "refresh-token-secret-42"
+	for _, tc := range []struct {
+		name      string
+		status    int
+		body      string
+		kind      Kind
+		ouraKind  oura.Kind
+		mentions  []string
+		cached    bool
+		transient bool
+	}{
+		{"invalid_client", 401, `{"error":"invalid_client","error_description":"unknown client"}`, BadClient, oura.Unauthorized,
+			[]string{"client_id", "client_secret"}, true, false},
+		{"new portal app on the classic endpoint", 400, `{"error":"invalid_request"}`, Revoked, oura.Unauthorized,
+			[]string{"token_url", "moi.ouraring.com", "source-oura auth"}, true, false},
+		{"wrong token URL", 404, `{"detail":"Not Found"}`, Refused, oura.Unauthorized,
+			[]string{"token_url", "HTTP 404", "Not Found"}, true, false},
+		{"server error", 503, `<html>down</html>`, Transient, oura.ServerError, []string{"HTTP 503", "try again later"}, false, true},
+		{"rate limited", 429, `{"detail":"slow down"}`, Transient, oura.RateLimited, []string{"HTTP 429"}, false, true},
+		{"200 without a token", 200, `{"token_type":"bearer"}`, Transient, oura.BadResponse, []string{"no access token"}, false, true},
+		{"secret echoed back", 400, `{"error":"invalid_grant","error_description":"token ` + rt + ` is dead"}`, Revoked, oura.Unauthorized,
+			[]string{"[redacted]"}, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hs, calls := stub(t, tc.status, tc.body)
+			s, err := NewSource(App{TokenURL: hs.URL + "/oauth/token", ClientID: clientID, ClientSecret: clientSecret},
+				Tokens{RefreshToken: rt}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Token(context.Background())
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Kind != tc.kind {
+				t.Fatalf("err = %v, want kind %v", err, tc.kind)
+			}
+			var oe *oura.Error
+			if !errors.As(err, &oe) || oe.Kind != tc.ouraKind || oe.Transient() != tc.transient {
+				t.Errorf("oura classification = %+v, want %v", oe, tc.ouraKind)
+			}
+			msg := err.Error()
+			for _, want := range tc.mentions {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q: %s", want, msg)
+				}
+			}
+			for _, secret := range []string{rt, clientSecret, clientID} {
+				if strings.Contains(msg, secret) {
+					t.Errorf("message leaks a secret: %s", msg)
+				}
+			}
+			_, _ = s.Token(context.Background())
+			want := 2
+			if tc.cached {
+				want = 1
+			}
+			if *calls != want {
+				t.Errorf("token endpoint called %d times after two Token calls, want %d", *calls, want)
+			}
+		})
+	}
+}
+
+func TestUnreachableTokenEndpointIsTransientAndRetriedByTheNextCaller(t *testing.T) {
+	hs := httptest.NewServer(http.NotFoundHandler())
+	tokenURL := hs.URL + "/oauth/token"
+	hs.Close() // nothing listens there any more
+	s, err := NewSource(App{TokenURL: tokenURL, ClientID: clientID, ClientSecret: clientSecret}, Tokens{RefreshToken: "refresh-1234567"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Token(context.Background())
+	var ae *Error
+	var oe *oura.Error
+	if !errors.As(err, &ae) || !ae.Transient() || !errors.As(err, &oe) || oe.Kind != oura.Network {
+		t.Fatalf("err = %v, want a transient network error", err)
+	}
+	if strings.Contains(err.Error(), "refresh-1234567") || strings.Contains(err.Error(), clientSecret) {
+		t.Errorf("message leaks a secret: %v", err)
+	}
+	// The answer may have been lost after Oura rotated the token: a later invalid_grant says so.
+	bad, _ := stub(t, 400, `{"error":"invalid_grant"}`)
+	s.app.TokenURL = bad.URL
+	_, err = s.Token(context.Background())
+	if !errors.As(err, &ae) || !ae.EarlierAnswerLost || !strings.Contains(err.Error(), "got no answer") {
+		t.Errorf("err = %v, want a Revoked error that mentions the lost answer", err)
+	}
+}
+
+func TestExpiresInVariants(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		body string
+		want time.Time
+	}{
+		{`{"access_token":"acc-1","refresh_token":"ref-1","expires_in":3600}`, now.Add(time.Hour)},
+		{`{"access_token":"acc-1","refresh_token":"ref-1","expires_in":"3600"}`, now.Add(time.Hour)},
+		{`{"access_token":"acc-1","refresh_token":"ref-1"}`, time.Time{}},
+		{`{"access_token":"acc-1","refresh_token":"ref-1","expires_in":null}`, time.Time{}},
+	} {
+		hs, _ := stub(t, 200, tc.body)
+		app := App{TokenURL: hs.URL, ClientID: clientID, ClientSecret: clientSecret, Now: func() time.Time { return now }}
+		got, err := app.refresh(context.Background(), "old-refresh")
+		if err != nil || !got.Expiry.Equal(tc.want) || got.AccessToken != "acc-1" || got.RefreshToken != "ref-1" {
+			t.Errorf("%s: %+v, %v; want expiry %v", tc.body, got, err, tc.want)
+		}
+	}
+	// A server that does not rotate keeps the refresh token that was sent.
+	hs, _ := stub(t, 200, `{"access_token":"acc-2","expires_in":60}`)
+	got, err := App{TokenURL: hs.URL, ClientID: clientID, ClientSecret: clientSecret}.refresh(context.Background(), "keep-me")
+	if err != nil || got.RefreshToken != "keep-me" {
+		t.Errorf("no new refresh token: %+v, %v", got, err)
+	}
+}
+
+func TestRepeatedRejectionsStopRefreshing(t *testing.T) {
+	e := newEmu(t)
+	s := newSource(t, e, Tokens{RefreshToken: e.srv.IssueRefreshToken(clientID, "personal")}, nil)
+	var err error
+	for range maxRejectedRefreshes + 1 {
+		var tok string
+		if tok, err = s.Token(context.Background()); err != nil {
+			break
+		}
+		_, err = s.Refresh(context.Background(), tok)
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, oura.ErrCannotRefresh) {
+		t.Fatalf("err = %v, want ErrCannotRefresh after %d rejections", err, maxRejectedRefreshes)
+	}
+	if n := len(e.tokenRequests()); n != maxRejectedRefreshes+1 {
+		t.Errorf("token requests = %d, want %d (the first token plus %d after 401s)", n, maxRejectedRefreshes+1, maxRejectedRefreshes)
+	}
+}
+
+func TestOnRotateErrorIsReportedButTheTokensAreKept(t *testing.T) {
+	e := newEmu(t)
+	rot := &rotations{err: errors.New("disk full")}
+	s := newSource(t, e, Tokens{RefreshToken: e.srv.IssueRefreshToken(clientID, "personal")}, rot)
+	_, err := s.Token(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "saving the new OAuth tokens: disk full") {
+		t.Fatalf("err = %v, want the OnRotate error", err)
+	}
+	rot.err = nil
+	tok, err := s.Token(context.Background())
+	if err != nil || tok != rot.list()[0].AccessToken {
+		t.Errorf("next call: %q, %v; want the token from the refresh that could not be saved", tok, err)
+	}
+	if n := len(e.tokenRequests()); n != 1 {
+		t.Errorf("token requests = %d, want 1", n)
+	}
+}
+
+func TestNewSourceChecksItsInputs(t *testing.T) {
+	good := App{TokenURL: "https://api.ouraring.com/oauth/token", ClientID: clientID, ClientSecret: clientSecret}
+	for _, tc := range []struct {
+		app  App
+		rt   string
+		want string
+	}{
+		{good, "", "refresh token is empty"},
+		{App{TokenURL: good.TokenURL, ClientSecret: clientSecret}, "r", "client id is empty"},
+		{App{TokenURL: good.TokenURL, ClientID: clientID}, "r", "client secret is empty"},
+		{App{TokenURL: "http://example.com/oauth/token", ClientID: clientID, ClientSecret: clientSecret}, "r", "plain http"},
+		{App{TokenURL: "ftp://x/y", ClientID: clientID, ClientSecret: clientSecret}, "r", "not an http(s) URL"},
+	} {
+		if _, err := NewSource(tc.app, Tokens{RefreshToken: tc.rt}, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err = %v, want %q", tc.app, err, tc.want)
+		}
+	}
+	if _, err := NewSource(App{TokenURL: "http://127.0.0.1:1/t", ClientID: "a", ClientSecret: "b"}, Tokens{RefreshToken: "r"}, nil); err != nil {
+		t.Errorf("loopback http refused: %v", err)
+	}
+}
+
+func TestExchangeCode(t *testing.T) {
+	e := newEmu(t)
+	const redirect = "http://localhost:8787/callback"
+	code := e.srv.NewAuthCode(clientID, redirect, "daily")
+	got, err := e.app().Exchange(context.Background(), code, redirect)
+	if err != nil || got.AccessToken == "" || got.RefreshToken == "" || got.Expiry.IsZero() {
+		t.Fatalf("Exchange: %+v, %v", got, err)
+	}
+	form := e.tokenRequests()[0]
+	if form.Get("grant_type") != "authorization_code" || form.Get("code") != code || form.Get("redirect_uri") != redirect {
+		t.Errorf("form = %v", form)
+	}
+	// The new refresh token works.
+	if _, err := newSource(t, e, Tokens{RefreshToken: got.RefreshToken}, nil).Token(context.Background()); err != nil {
+		t.Errorf("refresh token from the exchange: %v", err)
+	}
+	// A code works once.
+	_, err = e.app().Exchange(context.Background(), code, redirect)
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Kind != Revoked || !strings.Contains(err.Error(), "authorization code") ||
+		!strings.Contains(err.Error(), "auth` again") || strings.Contains(err.Error(), code) {
+		t.Errorf("second exchange: %v", err)
+	}
+}
+
+func TestAuthorizeURL(t *testing.T) {
+	app := App{ClientID: "my client"}
+	got, err := app.AuthorizeURL("https://cloud.ouraring.com/oauth/authorize", "http://localhost:8787/callback", "st4te")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(got)
+	q := u.Query()
+	if u.Host != "cloud.ouraring.com" || q.Get("response_type") != "code" || q.Get("client_id") != "my client" ||
+		q.Get("redirect_uri") != "http://localhost:8787/callback" || q.Get("state") != "st4te" || q.Has("scope") {
+		t.Errorf("consent URL = %s", got)
+	}
+	if _, err := app.AuthorizeURL("http://evil.example/authorize", "x", "y"); err == nil {
+		t.Error("plain http authorize URL accepted")
+	}
+}
+
+func TestRefreshStartedBeforeCancellationIsFinishedAndSaved(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		_, _ = w.Write([]byte(`{"access_token":"acc-late","refresh_token":"ref-late","expires_in":86400}`))
+	}))
+	t.Cleanup(hs.Close)
+	rot := &rotations{}
+	s, err := NewSource(App{TokenURL: hs.URL, ClientID: clientID, ClientSecret: clientSecret}, Tokens{RefreshToken: "ref-old"}, rot.hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel() // the sync is stopped while Oura works on the refresh
+		close(release)
+	}()
+	tok, err := s.Token(ctx)
+	if err != nil || tok != "acc-late" {
+		t.Fatalf("Token = %q, %v; want the refresh to finish", tok, err)
+	}
+	if got := rot.list(); len(got) != 1 || got[0].RefreshToken != "ref-late" {
+		t.Errorf("OnRotate got %+v; the new refresh token must be saved", got)
+	}
+	// A caller whose sync is already stopped does not start a refresh.
+	s2, _ := NewSource(App{TokenURL: hs.URL, ClientID: clientID, ClientSecret: clientSecret}, Tokens{RefreshToken: "ref-2"}, nil)
+	if _, err := s2.Token(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}

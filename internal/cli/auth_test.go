@@ -1,0 +1,648 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"source-oura/internal/oura"
+	"source-oura/internal/ouraemu"
+	"source-oura/protocol"
+)
+
+const (
+	oauthClientID     = "client-id-4711"
+	oauthClientSecret = "client-secret-0815"
+)
+
+// testClock is a settable clock shared by the emulator and the connector, so that token expiry
+// means the same to both.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// oauthFixture is the emulator with an OAuth client, a small dataset served in small pages, and a
+// switch that revokes every access token after a given number of data requests.
+type oauthFixture struct {
+	srv         *ouraemu.Server
+	url         string
+	clock       *testClock
+	dir         string
+	first       time.Time
+	revokeAfter atomic.Int64 // 0: never
+	dataReqs    atomic.Int64
+}
+
+func newOAuthFixture(t *testing.T) *oauthFixture {
+	t.Helper()
+	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
+	f := &oauthFixture{clock: &testClock{t: last.Add(20 * time.Hour)}, dir: t.TempDir(), first: last.AddDate(0, 0, -9)}
+	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 3, First: f.first, Last: last})
+	f.srv = ouraemu.NewServer(ouraemu.Options{
+		Dataset:  ds,
+		PageSize: 3,
+		Now:      f.clock.now,
+		Clients:  map[string]string{oauthClientID: oauthClientSecret},
+		OnRequest: func(req ouraemu.Request) {
+			if !strings.HasPrefix(req.Path, "/v2/") {
+				return
+			}
+			if n := f.dataReqs.Add(1); n == f.revokeAfter.Load() {
+				f.srv.RevokeAccessTokens()
+			}
+		},
+	})
+	hs := httptest.NewServer(f.srv)
+	t.Cleanup(hs.Close)
+	f.url = hs.URL
+	return f
+}
+
+// tokenRequests counts the requests the token endpoint has answered.
+func (f *oauthFixture) tokenRequests() int {
+	n := 0
+	for _, r := range f.srv.Requests() {
+		if r.Path == "/oauth/token" {
+			n++
+		}
+	}
+	return n
+}
+
+// configFile writes an OAuth config holding only a refresh token, pretty-printed, with a key the
+// connector does not know.
+func (f *oauthFixture) configFile(t *testing.T, name, refresh string, extra string) string {
+	t.Helper()
+	doc := fmt.Sprintf(`{
+  "_comment": "written by hand",
+  "credentials": {
+    "auth_type": "oauth2.0",
+    "client_id": %q,
+    "client_secret": %q,
+    "refresh_token": %q
+  },
+  "base_url": %q,
+  "start_datetime": %q,%s
+  "max_concurrent_streams": 4
+}
+`, oauthClientID, oauthClientSecret, refresh, f.url, f.first.Format("2006-01-02"), extra)
+	p := filepath.Join(f.dir, name)
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// oauthCatalog selects five streams that take a few pages each.
+func oauthCatalog(t *testing.T, dir string) string {
+	t.Helper()
+	var parts []string
+	for _, s := range []string{"daily_sleep", "daily_activity", "daily_readiness", "sleep_periods", "personal_info"} {
+		mode, dest := "incremental", "append"
+		if s == "personal_info" {
+			mode, dest = "full_refresh", "overwrite"
+		}
+		parts = append(parts, fmt.Sprintf(`{"stream":{"name":%q,"json_schema":{},"supported_sync_modes":[%q]},"sync_mode":%q,"destination_sync_mode":%q}`,
+			s, mode, mode, dest))
+	}
+	p := filepath.Join(dir, "catalog.json")
+	if err := os.WriteFile(p, []byte(`{"streams":[`+strings.Join(parts, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runEnv runs a command with env (filled with the test defaults) and decodes stdout.
+func runEnv(t *testing.T, env Env, argv ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env.Stdout, env.Stderr, env.Spec, env.Version = &out, &errb, specBytes(t), "test"
+	env.Client = func(c *oura.Config) { c.MinBackoff = time.Millisecond; c.MaxBackoff = 5 * time.Millisecond }
+	code := Run(context.Background(), argv, env)
+	r := result{code: code, stdout: out.Bytes(), stderr: errb.String()}
+	for i, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var m protocol.Message
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("stdout line %d is not a message: %v: %s", i+1, err, line)
+		}
+		r.msgs = append(r.msgs, m)
+	}
+	return r
+}
+
+func (f *oauthFixture) read(t *testing.T, config, catalog string) result {
+	t.Helper()
+	return runEnv(t, Env{Now: f.clock.now}, "read", "--config", config, "--catalog", catalog)
+}
+
+// oauthCreds is the credentials object of a config.
+type oauthCreds struct {
+	RefreshToken string `json:"refresh_token"`
+	AccessToken  string `json:"access_token"`
+	Expiry       string `json:"token_expiry_date"`
+	ClientSecret string `json:"client_secret"`
+}
+
+func credsOf(t *testing.T, doc []byte) oauthCreds {
+	t.Helper()
+	var c struct {
+		Credentials oauthCreds `json:"credentials"`
+	}
+	if err := json.Unmarshal(doc, &c); err != nil {
+		t.Fatalf("config %s: %v", doc, err)
+	}
+	return c.Credentials
+}
+
+// controlConfigs returns the configs of the CONTROL messages of a run.
+func controlConfigs(t *testing.T, r result) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, m := range r.ofType(protocol.TypeControl) {
+		if m.Control.Type != protocol.ControlConnectorConfig || m.Control.ConnectorConfig == nil {
+			t.Fatalf("unexpected control message %+v", m.Control)
+		}
+		out = append(out, m.Control.ConnectorConfig.Config)
+	}
+	return out
+}
+
+// leakCheck fails if a secret appears on stderr, or on stdout outside CONTROL messages (which
+// must carry them for the platform to store).
+func leakCheck(t *testing.T, r result, secrets ...string) {
+	t.Helper()
+	for _, line := range bytes.Split(r.stdout, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte(`{"type":"CONTROL"`)) {
+			continue
+		}
+		for _, s := range secrets {
+			if s != "" && bytes.Contains(line, []byte(s)) {
+				t.Errorf("a secret is on stdout: %s", line)
+			}
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(r.stderr, s) {
+			t.Errorf("a secret is on stderr: %s", r.stderr)
+		}
+	}
+}
+
+func recordCount(r result) int { return len(r.ofType(protocol.TypeRecord)) }
+
+func logsAt(r result, level protocol.Level) []string {
+	var out []string
+	for _, m := range r.ofType(protocol.TypeLog) {
+		if m.Log.Level == level {
+			out = append(out, m.Log.Message)
+		}
+	}
+	return out
+}
+
+// TestOAuthByHandReadsKeepTheirConfigFileWorking runs three reads with one config file, as a
+// person running the connector by hand would: each refreshes once (missing token, token about to
+// expire, token revoked mid-sync), emits one CONTROL message and rewrites the file; then a copy
+// of the original config, whose refresh token was spent, fails with a clear config error.
+func TestOAuthByHandReadsKeepTheirConfigFileWorking(t *testing.T) {
+	f := newOAuthFixture(t)
+	original := f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...)
+	cfgPath := f.configFile(t, "config.json", original, "")
+	stale := f.configFile(t, "stale.json", original, "")
+	catalog := oauthCatalog(t, f.dir)
+	secrets := []string{oauthClientSecret, original}
+
+	var records int
+	prev := original
+	for run, setup := range []func(){
+		func() {}, // no access token in the file yet
+		func() { f.clock.add(24*time.Hour - 5*time.Minute) },  // the saved token expires within 10 minutes
+		func() { f.revokeAfter.Store(f.dataReqs.Load() + 5) }, // Oura revokes it after 5 requests of this run
+	} {
+		setup()
+		before, tokenBefore := f.dataReqs.Load(), f.tokenRequests()
+		r := f.read(t, cfgPath, catalog)
+		if r.code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s", run+1, r.code, r.stdout)
+		}
+		if n := f.tokenRequests() - tokenBefore; n != 1 {
+			t.Errorf("run %d: %d token requests, want 1", run+1, n)
+		}
+		configs := controlConfigs(t, r)
+		if len(configs) != 1 {
+			t.Fatalf("run %d: %d CONTROL messages, want 1", run+1, len(configs))
+		}
+		file, err := os.ReadFile(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, file); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(compact.Bytes(), configs[0]) {
+			t.Errorf("run %d: the file and the CONTROL config differ:\n%s\n%s", run+1, file, configs[0])
+		}
+		c := credsOf(t, file)
+		if c.RefreshToken == prev || c.RefreshToken == "" || c.AccessToken == "" {
+			t.Errorf("run %d: the file was not given new tokens: %+v", run+1, c)
+		}
+		if want := f.clock.now().Add(24 * time.Hour).Format(time.RFC3339); c.Expiry != want {
+			t.Errorf("run %d: token_expiry_date = %q, want %q", run+1, c.Expiry, want)
+		}
+		order := []string{`"_comment"`, `"auth_type"`, `"client_secret"`, `"refresh_token"`, `"access_token"`,
+			`"token_expiry_date"`, `"base_url"`, `"max_concurrent_streams"`}
+		for i := 1; i < len(order); i++ {
+			if bytes.Index(file, []byte(order[i-1])) > bytes.Index(file, []byte(order[i])) {
+				t.Errorf("run %d: key order changed (%s after %s):\n%s", run+1, order[i-1], order[i], file)
+			}
+		}
+		if info, _ := os.Stat(cfgPath); info.Mode().Perm() != 0o600 {
+			t.Errorf("run %d: mode %04o, want 0600 kept", run+1, info.Mode().Perm())
+		}
+		if run == 0 {
+			records = recordCount(r)
+			if records == 0 {
+				t.Fatal("run 1 read no records")
+			}
+		} else if recordCount(r) != records {
+			t.Errorf("run %d: %d records, want %d like run 1", run+1, recordCount(r), records)
+		}
+		if len(r.errors()) != 0 {
+			t.Errorf("run %d: error traces %+v", run+1, r.errors())
+		}
+		if f.dataReqs.Load()-before < 10 {
+			t.Fatalf("run %d made only %d data requests; the fixture should need more", run+1, f.dataReqs.Load()-before)
+		}
+		secrets = append(secrets, c.RefreshToken, c.AccessToken)
+		leakCheck(t, r, secrets...)
+		prev = c.RefreshToken
+	}
+	// The third run really met a 401 and carried on.
+	unauthorized := 0
+	for _, req := range f.srv.Requests() {
+		if req.Status == http.StatusUnauthorized {
+			unauthorized++
+		}
+	}
+	if unauthorized == 0 {
+		t.Error("no request got a 401: the revocation did not happen mid-sync")
+	}
+
+	// A copy of the config that still holds the first refresh token.
+	tokenBefore := f.tokenRequests()
+	r := f.read(t, stale, catalog)
+	if r.code != ExitFailure || len(controlConfigs(t, r)) != 0 {
+		t.Fatalf("stale config: exit %d, %d CONTROL messages; want failure and none", r.code, len(controlConfigs(t, r)))
+	}
+	if n := f.tokenRequests() - tokenBefore; n != 1 {
+		t.Errorf("stale config: %d token requests, want exactly 1 (a spent token is not sent again)", n)
+	}
+	errs := r.errors()
+	if len(errs) == 0 {
+		t.Fatal("no error trace")
+	}
+	for _, e := range errs {
+		if e.FailureType != protocol.ConfigError {
+			t.Errorf("failure type %s, want config_error: %s", e.FailureType, e.Message)
+		}
+	}
+	msg := errs[0].Message
+	for _, want := range []string{"already used", "source-oura auth", "authenticate it again"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	leakCheck(t, r, secrets...)
+	if now, _ := os.ReadFile(stale); credsOf(t, now).RefreshToken != original {
+		t.Error("the stale config file was changed")
+	}
+}
+
+func TestOAuthSandboxReadWithConcurrentStreamsRefreshesOnce(t *testing.T) {
+	f := newOAuthFixture(t)
+	// No access token and the sandbox (no account lookup first): every stream asks for a token at once.
+	cfg := f.configFile(t, "config.json", f.srv.IssueRefreshToken(oauthClientID), "\n  \"sandbox\": true,")
+	catalogPath := oauthCatalog(t, f.dir)
+	r := f.read(t, cfg, catalogPath)
+	if r.code != ExitOK || recordCount(r) == 0 {
+		t.Fatalf("exit %d, %d records\n%s", r.code, recordCount(r), r.stdout)
+	}
+	if n := f.tokenRequests(); n != 1 {
+		t.Errorf("%d token requests for 4 concurrent streams, want 1", n)
+	}
+	if n := len(controlConfigs(t, r)); n != 1 {
+		t.Errorf("%d CONTROL messages, want 1", n)
+	}
+	for _, req := range f.srv.Requests() {
+		if strings.HasPrefix(req.Path, "/v2/") && !strings.HasPrefix(req.Path, "/v2/sandbox/") {
+			t.Errorf("sandbox read called a live route: %s", req.Path)
+		}
+	}
+	// The token the emulator issued has no scopes: only the sandbox accepts it, as with Oura.
+	leakCheck(t, r, oauthClientSecret, credsOf(t, controlConfigs(t, r)[0]).RefreshToken)
+}
+
+func TestOAuthReadOnlyConfigWarnsAndSyncs(t *testing.T) {
+	f := newOAuthFixture(t)
+	cfg := f.configFile(t, "config.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")
+	if err := os.Chmod(cfg, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(cfg)
+	r := f.read(t, cfg, oauthCatalog(t, f.dir))
+	if r.code != ExitOK || recordCount(r) == 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	configs := controlConfigs(t, r)
+	if len(configs) != 1 {
+		t.Fatalf("%d CONTROL messages, want 1", len(configs))
+	}
+	warns := logsAt(r, protocol.LevelWarn)
+	found := false
+	for _, w := range warns {
+		if strings.Contains(w, cfg) && strings.Contains(w, "refresh token") && strings.Contains(w, "CONNECTOR_CONFIG control message") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no WARN about saving the new refresh token; warnings: %q", warns)
+	}
+	// The WARN comes after the CONTROL message it points to.
+	if c, w := bytes.Index(r.stdout, []byte(`"CONTROL"`)), bytes.Index(r.stdout, []byte(`"WARN"`)); c < 0 || w < c {
+		t.Error("the WARN is written before the CONTROL message")
+	}
+	if after, _ := os.ReadFile(cfg); !bytes.Equal(before, after) {
+		t.Error("a read-only config file was changed")
+	}
+	leakCheck(t, r, oauthClientSecret, credsOf(t, configs[0]).RefreshToken, credsOf(t, configs[0]).AccessToken)
+}
+
+func TestOAuthCheckRefreshesAndEmitsTheConfig(t *testing.T) {
+	f := newOAuthFixture(t)
+	cfg := f.configFile(t, "config.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")
+	r := runEnv(t, Env{Now: f.clock.now}, "check", "--config", cfg)
+	status := r.ofType(protocol.TypeConnectionStatus)
+	if r.code != ExitOK || len(status) != 1 || status[0].ConnectionStatus.Status != protocol.StatusSucceeded {
+		t.Fatalf("check: exit %d\n%s", r.code, r.stdout)
+	}
+	if n := len(controlConfigs(t, r)); n != 1 {
+		t.Errorf("%d CONTROL messages, want 1", n)
+	}
+
+	// The spent token, used again by check: FAILED with the advice, and no retry loop.
+	stale := f.configFile(t, "stale.json", "never-issued-refresh-token", "")
+	r = runEnv(t, Env{Now: f.clock.now}, "check", "--config", stale)
+	status = r.ofType(protocol.TypeConnectionStatus)
+	if r.code != ExitOK || len(status) != 1 || status[0].ConnectionStatus.Status != protocol.StatusFailed ||
+		!strings.Contains(status[0].ConnectionStatus.Message, "source-oura auth") {
+		t.Fatalf("check with a bad refresh token: exit %d\n%s", r.code, r.stdout)
+	}
+	if len(r.ofType(protocol.TypeTrace)) != 0 {
+		t.Errorf("check emitted a trace beside its FAILED status:\n%s", r.stdout)
+	}
+}
+
+func TestAccountIDIsLoggedOncePerSyncWhenTheScopeAllows(t *testing.T) {
+	catalog := `{"streams":[{"stream":{"name":"daily_sleep","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append"}]}`
+	for _, tc := range []struct {
+		name   string
+		scopes []string
+		want   bool
+	}{
+		{"with the personal scope", nil, true},
+		{"without it", []string{"daily"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, url := emulator(t, tc.scopes...)
+			r := runCLI(t, "read", "--config", configFor(t, url, testToken), "--catalog", writeJSON(t, "catalog.json", catalog))
+			if r.code != ExitOK {
+				t.Fatalf("exit %d\n%s", r.code, r.stdout)
+			}
+			n := 0
+			for _, m := range logsAt(r, protocol.LevelInfo) {
+				if strings.Contains(m, "account_id=user-1") {
+					n++
+				}
+			}
+			if tc.want && n != 1 || !tc.want && n != 0 {
+				t.Errorf("account id logged %d times\n%s", n, r.stdout)
+			}
+			if w := logsAt(r, protocol.LevelWarn); len(w) != 0 {
+				t.Errorf("warnings: %q", w)
+			}
+			lookups := 0
+			for _, req := range srv.Requests() {
+				if req.Path == "/v2/usercollection/personal_info" {
+					lookups++
+				}
+			}
+			if lookups != 1 {
+				t.Errorf("personal_info requested %d times, want once", lookups)
+			}
+		})
+	}
+}
+
+// freeRedirect returns a loopback redirect URI on a port that was free a moment ago.
+func freeRedirect(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr + "/callback"
+}
+
+// browser plays the user's browser: it opens the consent URL, which the emulator answers at once
+// with a redirect to the command's listener.
+type browser struct {
+	opened []string
+	status int
+	page   string
+}
+
+func (b *browser) open(t *testing.T) func(string) {
+	return func(consent string) {
+		b.opened = append(b.opened, consent)
+		resp, err := http.Get(consent)
+		if err != nil {
+			t.Errorf("browser: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		b.status, b.page = resp.StatusCode, string(body)
+	}
+}
+
+func TestAuthCommandEndToEnd(t *testing.T) {
+	f := newOAuthFixture(t)
+	redirect := freeRedirect(t)
+	out := filepath.Join(f.dir, "new-config.json")
+	b := &browser{}
+	r := runEnv(t, Env{Now: f.clock.now, OpenBrowser: b.open(t)}, "auth",
+		"--client-id", oauthClientID, "--client-secret", oauthClientSecret,
+		"--base-url", f.url, "--redirect-uri", redirect, "--output", out)
+	if r.code != ExitOK {
+		t.Fatalf("auth: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if len(b.opened) != 1 || b.status != http.StatusOK || !strings.Contains(b.page, "access granted") {
+		t.Fatalf("browser: opened %v, got %d %q", b.opened, b.status, b.page)
+	}
+	consent, err := url.Parse(b.opened[0])
+	if err != nil || consent.Path != "/oauth/authorize" || consent.Query().Get("client_id") != oauthClientID ||
+		consent.Query().Get("redirect_uri") != redirect || consent.Query().Get("state") == "" {
+		t.Errorf("consent URL %s", b.opened[0])
+	}
+	if !strings.Contains(r.stderr, b.opened[0]) {
+		t.Errorf("the consent URL is not on stderr: %s", r.stderr)
+	}
+	if strings.Contains(string(r.stdout), "authorize") {
+		t.Errorf("the consent URL went to stdout: %s", r.stdout)
+	}
+
+	info, err := os.Stat(out)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("config file: %v, mode %v", err, info)
+	}
+	file, _ := os.ReadFile(out)
+	var doc struct {
+		Credentials map[string]string `json:"credentials"`
+		BaseURL     string            `json:"base_url"`
+	}
+	if err := json.Unmarshal(file, &doc); err != nil {
+		t.Fatalf("%v\n%s", err, file)
+	}
+	c := doc.Credentials
+	if c["auth_type"] != "oauth2.0" || c["client_id"] != oauthClientID || c["client_secret"] != oauthClientSecret ||
+		c["refresh_token"] == "" || c["access_token"] == "" || c["token_expiry_date"] == "" || doc.BaseURL != f.url {
+		t.Errorf("config written:\n%s", file)
+	}
+	logs := logsAt(r, protocol.LevelInfo)
+	if len(logs) == 0 || !strings.Contains(logs[len(logs)-1], out) || !strings.Contains(logs[len(logs)-1], "account") {
+		t.Errorf("no LOG naming the file and the account: %q", logs)
+	}
+	leakCheck(t, r, oauthClientSecret, c["refresh_token"], c["access_token"])
+
+	// The file works as it is.
+	rr := f.read(t, out, oauthCatalog(t, f.dir))
+	if rr.code != ExitOK || recordCount(rr) == 0 {
+		t.Fatalf("read with the written config: exit %d\n%s", rr.code, rr.stdout)
+	}
+	if n := len(controlConfigs(t, rr)); n != 0 {
+		t.Errorf("the fresh access token was refreshed anyway (%d CONTROL messages)", n)
+	}
+}
+
+func TestAuthCommandPastedCodeUpdatesAnExistingConfig(t *testing.T) {
+	f := newOAuthFixture(t)
+	const redirect = "http://localhost:8787/callback"
+	out := filepath.Join(f.dir, "config.json")
+	existing := "{\n  \"api_key\": \"old-personal-token\",\n  \"start_datetime\": \"2024-01-01\",\n  \"sandbox\": true\n}\n"
+	if err := os.WriteFile(out, []byte(existing), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	code := f.srv.NewAuthCode(oauthClientID, redirect, ouraemu.AllScopes...)
+	stdin := strings.NewReader(redirect + "?code=" + url.QueryEscape(code) + "&scope=daily\n")
+	r := runEnv(t, Env{Now: f.clock.now, Stdin: stdin}, "auth", "--paste",
+		"--client-id", oauthClientID, "--client-secret", oauthClientSecret, "--base-url", f.url, "--output", out)
+	if r.code != ExitOK {
+		t.Fatalf("auth --paste: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "paste it here") {
+		t.Errorf("no paste prompt on stderr: %s", r.stderr)
+	}
+	file, _ := os.ReadFile(out)
+	s := string(file)
+	if strings.Contains(s, "old-personal-token") || !strings.Contains(s, `"start_datetime": "2024-01-01"`) ||
+		!strings.Contains(s, `"sandbox": true`) || !strings.Contains(s, `"auth_type": "oauth2.0"`) {
+		t.Errorf("updated config:\n%s", s)
+	}
+	if info, _ := os.Stat(out); info.Mode().Perm() != 0o640 {
+		t.Errorf("mode %04o, want the existing 0640 kept", info.Mode().Perm())
+	}
+	if r := runEnv(t, Env{Now: f.clock.now}, "check", "--config", out); r.code != ExitOK ||
+		r.ofType(protocol.TypeConnectionStatus)[0].ConnectionStatus.Status != protocol.StatusSucceeded {
+		t.Errorf("check with the updated config:\n%s", r.stdout)
+	}
+
+	// --code skips the consent step; a code works only once.
+	r = runEnv(t, Env{Now: f.clock.now}, "auth", "--code", code,
+		"--client-id", oauthClientID, "--client-secret", oauthClientSecret, "--base-url", f.url,
+		"--output", filepath.Join(f.dir, "other.json"))
+	errs := r.errors()
+	if r.code != ExitFailure || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError ||
+		!strings.Contains(errs[0].Message, "authorization code") || strings.Contains(string(r.stdout), code) {
+		t.Errorf("reused code: exit %d\n%s", r.code, r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "other.json")); err == nil {
+		t.Error("a config was written after a failed exchange")
+	}
+}
+
+func TestAuthCommandRefusals(t *testing.T) {
+	f := newOAuthFixture(t)
+	code := f.srv.NewAuthCode(oauthClientID, defaultRedirectURI)
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		argv  []string
+		want  string
+	}{
+		{"wrong secret", "", []string{"--code", code, "--client-secret", "not-the-secret"}, "client_secret"},
+		{"pasted answer from another sign-in", defaultRedirectURI + "?code=x&state=other\n",
+			[]string{"--paste", "--client-secret", oauthClientSecret}, "another sign-in"},
+		{"user declined", defaultRedirectURI + "?error=access_denied\n",
+			[]string{"--paste", "--client-secret", oauthClientSecret}, "access_denied"},
+		{"nothing pasted", "", []string{"--paste", "--client-secret", oauthClientSecret}, "reading the pasted code"},
+		{"redirect elsewhere", "", []string{"--redirect-uri", "https://example.com/cb", "--client-secret", oauthClientSecret}, "--paste"},
+		{"plain http token URL", "", []string{"--token-url", "http://example.com/token", "--client-secret", oauthClientSecret}, "plain http"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "config.json")
+			argv := append([]string{"auth", "--client-id", oauthClientID, "--base-url", f.url, "--output", out}, tc.argv...)
+			r := runEnv(t, Env{Now: f.clock.now, Stdin: strings.NewReader(tc.stdin)}, argv...)
+			errs := r.errors()
+			if r.code != ExitFailure || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError ||
+				!strings.Contains(errs[0].Message, tc.want) {
+				t.Fatalf("exit %d, want a config_error mentioning %q\n%s", r.code, tc.want, r.stdout)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a config file was written")
+			}
+			leakCheck(t, r, oauthClientSecret, "not-the-secret")
+		})
+	}
+}
