@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"source-oura/internal/oura"
 )
 
 // DefaultTimeout bounds one request to the token endpoint when App.HTTPClient sets no timeout.
@@ -147,21 +149,21 @@ func (a App) post(ctx context.Context, grant string, form url.Values, grantSecre
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.TokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
-		return Tokens{}, fmt.Errorf("building the token request: %w", redactError(err, secrets))
+		return Tokens{}, fmt.Errorf("building the token request: %w", oura.RedactError(err, secrets...))
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	resp, err := a.client().Do(req)
 	if err != nil {
 		e := fail(0, Transient)
-		e.Err = redactError(err, secrets)
+		e.Err = oura.RedactError(err, secrets...)
 		return Tokens{}, e
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		e := fail(resp.StatusCode, Transient)
-		e.Err = fmt.Errorf("reading the answer: %w", redactError(err, secrets))
+		e.Err = fmt.Errorf("reading the answer: %w", oura.RedactError(err, secrets...))
 		return Tokens{}, e
 	}
 	var ans tokenAnswer

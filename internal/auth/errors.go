@@ -173,7 +173,7 @@ const maxDetail = 200
 
 // cleanDetail folds whitespace, removes secrets and bounds the length of an explanation.
 func cleanDetail(s string, secrets []string) string {
-	s = redact(strings.Join(strings.Fields(s), " "), secrets)
+	s = oura.Redact(strings.Join(strings.Fields(s), " "), secrets...)
 	if len(s) <= maxDetail {
 		return s
 	}
@@ -184,29 +184,3 @@ func cleanDetail(s string, secrets []string) string {
 	return s[:cut] + "…"
 }
 
-// redact replaces every secret in s. Values shorter than four characters are left alone: they
-// cannot be real tokens, and replacing them would garble the text.
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
-	}
-	return s
-}
-
-// redactedError is a transport error whose text had a secret removed; the cause stays reachable.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (r *redactedError) Error() string { return r.msg }
-func (r *redactedError) Unwrap() error { return r.err }
-
-func redactError(err error, secrets []string) error {
-	if msg := err.Error(); redact(msg, secrets) != msg {
-		return &redactedError{msg: redact(msg, secrets), err: err}
-	}
-	return err
-}

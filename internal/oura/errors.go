@@ -361,14 +361,30 @@ type scrubbed struct {
 func (s *scrubbed) Error() string { return s.msg }
 func (s *scrubbed) Unwrap() error { return s.err }
 
-// redact replaces every secret in s.
+// redact replaces every secret in s. Values shorter than four characters are left alone: they
+// cannot be real tokens, and replacing them would garble the text.
 func redact(s string, secrets []string) string {
 	for _, sec := range secrets {
-		if sec != "" {
+		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, "[redacted]")
 		}
 	}
 	return s
+}
+
+// Redact replaces every secret in s with [redacted], for other packages that talk to Oura.
+func Redact(s string, secrets ...string) string { return redact(s, secrets) }
+
+// RedactError returns err, or a wrapper whose text has the secrets removed while err stays
+// reachable with errors.Is and errors.As.
+func RedactError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	if msg := err.Error(); redact(msg, secrets) != msg {
+		return &scrubbed{msg: redact(msg, secrets), err: err}
+	}
+	return err
 }
 
 // scrub makes sure no secret appears in the text of err. An *Error has its Detail cleaned and its cause
