@@ -183,4 +183,3 @@ func cleanDetail(s string, secrets []string) string {
 	}
 	return s[:cut] + "…"
 }
-
