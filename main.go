@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"source-oura/internal/cli"
@@ -18,6 +19,14 @@ var spec []byte
 var version = "dev"
 
 func main() {
+	if path := os.Getenv("SOURCE_OURA_CPUPROFILE"); path != "" {
+		// For make bench and performance work: where the CPU time of a run goes.
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.Env{
 		Stdout:  os.Stdout,
@@ -27,5 +36,8 @@ func main() {
 		Version: version,
 	})
 	stop()
-	os.Exit(code)
+	if code != 0 {
+		pprof.StopCPUProfile()
+		os.Exit(code)
+	}
 }

@@ -38,7 +38,8 @@ type Reader struct {
 	Concurrency int
 	// Prefetch is how many windows of one stream are fetched ahead while earlier ones are
 	// written (heart_rate and ring_battery_level have one window per 30 days).
-	Prefetch  int
+	Prefetch int
+	// Validator checks every record; it is required.
 	Validator *Validator
 	Now       func() time.Time
 
@@ -82,6 +83,9 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 	}
 	if r.Prefetch < 1 {
 		r.Prefetch = 1
+	}
+	if r.Validator == nil {
+		return errors.New("streams: Reader.Validator is not set")
 	}
 	sums := make([]Summary, len(jobs))
 	sem := make(chan struct{}, r.Concurrency)
@@ -338,16 +342,10 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, w *window) (cursor, erro
 			Msg("Oura returned an element that is not a JSON object; it is not written as a record")
 		return cursor{}, nil
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		run.sum.Invalid++
-		r.Log.Error().Str("stream", s.Name).Err(err).Msg("Oura returned a document that does not decode; it is not written as a record")
-		return cursor{}, nil
-	}
 	var c cursor
+	cursorValue, failures := r.Validator.CheckRaw(s.Name, raw, s.Cursor)
 	if s.Cursor != "" && w != nil && !w.from.IsZero() {
-		v, _ := doc[s.Cursor].(string)
-		t, err := s.parseCursor(v)
+		t, err := s.parseCursor(cursorValue)
 		if err == nil {
 			c = cursor{t: t, set: true}
 			if !w.keeps(t) {
@@ -358,12 +356,10 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, w *window) (cursor, erro
 			r.Log.Warn().Str("stream", s.Name).Str("field", s.Cursor).Msg("document has no usable cursor value; written anyway")
 		}
 	}
-	if r.Validator != nil {
-		for _, f := range r.Validator.Check(s.Name, doc) {
-			if r.warnings.add(s.Name, f) {
-				r.Log.Warn().Str("stream", s.Name).Str("failure", f).
-					Msg("record does not match the stream schema; it is written unchanged (further failures of this field are only counted)")
-			}
+	for _, f := range failures {
+		if r.warnings.add(s.Name, f) {
+			r.Log.Warn().Str("stream", s.Name).Str("failure", f).
+				Msg("record does not match the stream schema; it is written unchanged (further failures of this field are only counted)")
 		}
 	}
 	if !run.running {

@@ -2,6 +2,7 @@ package streams
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -21,6 +22,7 @@ var dateTimeRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\
 // emitted; the validator only counts and reports.
 type Validator struct {
 	schemas map[string]*jsonschema.Schema
+	fast    map[string]*fastSchema
 }
 
 // NewValidator compiles every stream's schema.
@@ -32,7 +34,7 @@ func NewValidator() (*Validator, error) {
 		s, ok := v.(string)
 		return !ok || dateTimeRe.MatchString(s)
 	}
-	v := &Validator{schemas: map[string]*jsonschema.Schema{}}
+	v := &Validator{schemas: map[string]*jsonschema.Schema{}, fast: map[string]*fastSchema{}}
 	for _, s := range registry {
 		doc, err := schemas.Get(s.Name)
 		if err != nil {
@@ -47,8 +49,38 @@ func NewValidator() (*Validator, error) {
 			return nil, fmt.Errorf("schema %s: %w", s.Name, err)
 		}
 		v.schemas[s.Name] = sch
+		if f, err := compileFast(doc); err == nil {
+			v.fast[s.Name] = f
+		}
 	}
 	return v, nil
+}
+
+// strictIntegerFailure is reported when only the strict integer rule fails: jsonschema/v5
+// accepts 1.0 as an integer, the acceptance tests and typed destinations do not.
+const strictIntegerFailure = "/: a number is written with a fraction or exponent where the schema asks for an integer"
+
+// CheckRaw validates one record in its raw bytes and returns its top-level string value of
+// cursorField ("" if none or not a string) and the failing field paths (none if valid).
+// Valid records never leave their bytes; invalid ones are decoded and checked again with
+// jsonschema/v5 for the messages.
+func (v *Validator) CheckRaw(stream string, raw []byte, cursorField string) (cursor string, failures []string) {
+	if f := v.fast[stream]; f != nil {
+		c, ok := f.check(raw, cursorField)
+		if ok {
+			return c, nil
+		}
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return "", []string{"/: " + err.Error()}
+	}
+	cursor, _ = doc[cursorField].(string)
+	failures = v.Check(stream, doc)
+	if len(failures) == 0 && v.fast[stream] != nil {
+		failures = []string{strictIntegerFailure}
+	}
+	return cursor, failures
 }
 
 // Check validates a decoded record and returns the failing field paths (empty if valid).
