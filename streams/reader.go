@@ -204,6 +204,11 @@ func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
 	if err != nil {
 		return fmt.Errorf("fetching %s: %w", run.job.Stream.Path, err)
 	}
+	var who struct{ ID string }
+	if json.Unmarshal(body, &who) == nil && who.ID != "" {
+		// One line per sync that says whose data this is (one config is one Oura account).
+		r.Log.Info().Str("account_id", who.ID).Msg("syncing Oura account")
+	}
 	return r.emit(run, body, nil)
 }
 

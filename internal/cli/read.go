@@ -31,7 +31,9 @@ func (r *run) read(ctx context.Context) int {
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
-	if !cfg.Sandbox {
+	if !cfg.Sandbox && !hasStream(jobs, "personal_info") {
+		// When personal_info is synced, the reader logs the id from that record instead,
+		// so the document is not fetched twice.
 		r.logAccount(ctx, client)
 	}
 	validator, err := streams.NewValidator()
@@ -73,6 +75,15 @@ func (r *run) read(ctx context.Context) int {
 		return fail(ft, err.Error())
 	}
 	return fail(protocol.SystemError, err.Error())
+}
+
+func hasStream(jobs []streams.Job, name string) bool {
+	for _, j := range jobs {
+		if j.Stream.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // logAccount logs the Oura account's id once per sync, so that the syncs of several accounts
