@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -19,6 +20,11 @@ var spec []byte
 var version = "dev"
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Pages are the only large allocations and die young; collecting at 50% heap growth
+		// instead of 100% cuts peak RSS by about a fifth for a few percent more CPU (make bench).
+		debug.SetGCPercent(50)
+	}
 	if path := os.Getenv("SOURCE_OURA_CPUPROFILE"); path != "" {
 		// For make bench and performance work: where the CPU time of a run goes.
 		if f, err := os.Create(path); err == nil {

@@ -160,17 +160,17 @@ func (c *checker) value(i int, s *fastSchema, depth int) (int, bool) {
 		end, ok := c.array(i, s, depth)
 		return end, ok && want&tArray != 0
 	case b == '"':
-		end, str, ok := c.str(i)
+		end, plain := c.str(i)
 		if end < 0 {
 			return -1, false
 		}
 		valid := want&tString != 0
 		if valid && s != nil && s.format != "" {
-			if !ok {
+			if !plain {
 				// Escapes in a formatted string: let the full validator judge.
 				return end, false
 			}
-			valid = formatOK(s.format, str)
+			valid = formatOK(s.format, c.b[i+1:end-1])
 		}
 		return end, valid
 	case b == 't':
@@ -202,16 +202,17 @@ func (c *checker) object(i int, s *fastSchema, want typeSet, depth int) (int, bo
 		if i >= len(c.b) || c.b[i] != '"' {
 			return -1, false
 		}
-		end, key, plain := c.str(i)
+		end, plain := c.str(i)
 		if end < 0 {
 			return -1, false
 		}
+		keyBytes := c.b[i+1 : end-1]
 		if !plain {
 			var k string
 			if json.Unmarshal(c.b[i:end], &k) != nil {
 				return -1, false
 			}
-			key = k
+			keyBytes = []byte(k)
 		}
 		i = c.space(end)
 		if i >= len(c.b) || c.b[i] != ':' {
@@ -220,7 +221,7 @@ func (c *checker) object(i int, s *fastSchema, want typeSet, depth int) (int, bo
 		i = c.space(i + 1)
 		var child *fastSchema
 		if s != nil && s.props != nil {
-			child = s.props[key]
+			child = s.props[string(keyBytes)] // no allocation: the compiler reads the map in place
 		}
 		start := i
 		var ok bool
@@ -229,9 +230,9 @@ func (c *checker) object(i int, s *fastSchema, want typeSet, depth int) (int, bo
 			return -1, false
 		}
 		valid = valid && ok
-		if top && c.cursorField != "" && key == c.cursorField && c.b[start] == '"' {
-			if _, str, plain := c.str(start); plain {
-				c.cursor = str
+		if top && c.cursorField != "" && string(keyBytes) == c.cursorField && c.b[start] == '"' {
+			if end, plain := c.str(start); plain {
+				c.cursor = string(c.b[start+1 : end-1])
 			}
 		}
 		i = c.space(i)
@@ -279,40 +280,38 @@ func (c *checker) array(i int, s *fastSchema, depth int) (int, bool) {
 	}
 }
 
-// str returns the end of the string at i and, when it has no escapes, its text (plain).
-func (c *checker) str(i int) (end int, s string, plain bool) {
+// str returns the end of the string at i and whether it has no escapes (plain); for a
+// plain string its text is c.b[i+1 : end-1], so nothing is copied unless a caller needs it.
+func (c *checker) str(i int) (end int, plain bool) {
 	plain = true
 	for j := i + 1; j < len(c.b); j++ {
 		switch ch := c.b[j]; {
 		case ch == '"':
-			if plain {
-				return j + 1, string(c.b[i+1 : j]), true
-			}
-			return j + 1, "", false
+			return j + 1, plain
 		case ch == '\\':
 			plain = false
 			j++
 			if j >= len(c.b) {
-				return -1, "", false
+				return -1, false
 			}
 			if c.b[j] == 'u' {
 				if j+4 >= len(c.b) {
-					return -1, "", false
+					return -1, false
 				}
 				for _, h := range c.b[j+1 : j+5] {
 					if !isHexDigit(h) {
-						return -1, "", false
+						return -1, false
 					}
 				}
 				j += 4
 			} else if !isEscape(c.b[j]) {
-				return -1, "", false
+				return -1, false
 			}
 		case ch < 0x20:
-			return -1, "", false
+			return -1, false
 		}
 	}
-	return -1, "", false
+	return -1, false
 }
 
 func isHexDigit(b byte) bool {
@@ -383,16 +382,66 @@ func (c *checker) number(i int) (end int, integer bool) {
 	return j, integer
 }
 
-func formatOK(format, s string) bool {
+func formatOK(format string, s []byte) bool {
 	switch format {
 	case "date":
-		if len(s) != 10 {
+		return isDate(s)
+	case "date-time":
+		return isDateTime(s)
+	}
+	return true
+}
+
+// isDate accepts a calendar date YYYY-MM-DD, as time.Parse("2006-01-02") does.
+func isDate(s []byte) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s[0:4]) || !digits(s[5:7]) || !digits(s[8:10]) {
+		return false
+	}
+	y := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
+	m := int(s[5]-'0')*10 + int(s[6]-'0')
+	d := int(s[8]-'0')*10 + int(s[9]-'0')
+	if m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	return d <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// isDateTime matches dateTimeRe without the regexp engine: date, T or space, hh:mm:ss,
+// optional fraction, optional Z or ±hh:mm / ±hhmm.
+func isDateTime(s []byte) bool {
+	if len(s) < 19 || !digits(s[0:4]) || s[4] != '-' || !digits(s[5:7]) || s[7] != '-' || !digits(s[8:10]) ||
+		(s[10] != 'T' && s[10] != ' ') || !digits(s[11:13]) || s[13] != ':' || !digits(s[14:16]) || s[16] != ':' || !digits(s[17:19]) {
+		return false
+	}
+	rest := s[19:]
+	if len(rest) > 0 && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 {
 			return false
 		}
-		_, err := time.Parse("2006-01-02", s)
-		return err == nil
-	case "date-time":
-		return dateTimeRe.MatchString(s)
+		rest = rest[n:]
+	}
+	switch {
+	case len(rest) == 0:
+		return true
+	case len(rest) == 1 && rest[0] == 'Z':
+		return true
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && digits(rest[1:3]) && rest[3] == ':' && digits(rest[4:6]):
+		return true
+	case len(rest) == 5 && (rest[0] == '+' || rest[0] == '-') && digits(rest[1:5]):
+		return true
+	}
+	return false
+}
+
+func digits(s []byte) bool {
+	for _, b := range s {
+		if b < '0' || b > '9' {
+			return false
+		}
 	}
 	return true
 }

@@ -195,3 +195,20 @@ func BenchmarkValidate(b *testing.B) {
 		})
 	}
 }
+
+// TestFormatsMatchTheReference: the hand-written date and date-time checks agree with
+// time.Parse and with dateTimeRe, which jsonschema/v5 uses.
+func TestFormatsMatchTheReference(t *testing.T) {
+	for _, s := range []string{"2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-4-01", "20240101", "2024-01-01x", "0000-01-01", "2024-12-31"} {
+		_, err := time.Parse("2006-01-02", s)
+		if isDate([]byte(s)) != (err == nil) {
+			t.Errorf("date %q: fast %v, time.Parse %v", s, isDate([]byte(s)), err == nil)
+		}
+	}
+	for _, s := range []string{"2024-01-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01 00:00:00.123+02:00", "2024-01-01T00:00:00.+02:00",
+		"2024-01-01T00:00:00+0200", "2024-01-01T00:00:00+02", "2024-01-01T00:00Z", "2024-01-01", "2024-01-01T00:00:00.5-05:00", "x024-01-01T00:00:00"} {
+		if isDateTime([]byte(s)) != dateTimeRe.MatchString(s) {
+			t.Errorf("date-time %q: fast %v, regexp %v", s, isDateTime([]byte(s)), dateTimeRe.MatchString(s))
+		}
+	}
+}

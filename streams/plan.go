@@ -96,3 +96,15 @@ func truncDay(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
+
+// FullRefreshQueries lists the query of every request range a full-refresh read of the
+// stream asks for (each is then paged): the same plan the reader follows. The benchmark's
+// floor program uses it to make exactly the connector's requests.
+func (s *Stream) FullRefreshQueries(start, end, now time.Time) []url.Values {
+	from, to := s.syncRange(start, end, now, cursor{}, 0)
+	var out []url.Values
+	for _, w := range s.plan(from, to) {
+		out = append(out, w.query)
+	}
+	return out
+}

@@ -212,6 +212,9 @@ func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
 	return r.emit(run, body, nil)
 }
 
+// maxPagesPerWindow bounds the pages a prefetched window holds before its fetcher waits.
+const maxPagesPerWindow = 256
+
 // pageMsg carries one fetched page, or the error that ended a window.
 type pageMsg struct {
 	page oura.Page
@@ -224,9 +227,18 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := run.job.Stream
+	// A window being fetched ahead must not stall on a full channel while the writer is
+	// still on an earlier window, or prefetching would not hide any latency: with several
+	// windows, each may hold a whole window (30 days of samples, well under a megabyte).
+	// A single window (a date collection's whole range) hands each page over as it comes:
+	// the next page is fetched while the current one is written, and no more is held.
+	buffer := 0
+	if len(windows) > 1 {
+		buffer = maxPagesPerWindow
+	}
 	chans := make([]chan pageMsg, len(windows))
 	for i := range chans {
-		chans[i] = make(chan pageMsg, 2)
+		chans[i] = make(chan pageMsg, buffer)
 	}
 	var requests, retries atomic.Int64
 	slots := make(chan struct{}, r.Prefetch)
