@@ -157,10 +157,6 @@ func (b *bench) configFile(start time.Time, concurrency int) (string, error) {
 }
 
 func (b *bench) catalogFile() (string, error) {
-	type stream struct {
-		Name  string   `json:"name"`
-		Modes []string `json:"supported_sync_modes"`
-	}
 	var entries []string
 	for _, s := range streams.AllStreams() {
 		mode := "full_refresh"

@@ -111,14 +111,6 @@ func (w *docWriter) boolean(k string, v bool) {
 	w.b = strconv.AppendBool(w.b, v)
 }
 
-func (w *docWriter) boolp(k string, v *bool) {
-	if v == nil {
-		w.null(k)
-		return
-	}
-	w.boolean(k, *v)
-}
-
 // strs writes an array of strings; nil is written as [] because the models' arrays are
 // never nullable.
 func (w *docWriter) strs(k string, v []string) {

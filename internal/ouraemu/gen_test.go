@@ -64,12 +64,6 @@ func genInt(v any) int {
 	return int(i)
 }
 
-func genFloat(v any) float64 {
-	n, _ := v.(json.Number)
-	f, _ := n.Float64()
-	return f
-}
-
 // genWall reads the wall clock of a local timestamp (with or without offset) as UTC.
 func genWall(t *testing.T, s string) time.Time {
 	t.Helper()

@@ -161,8 +161,3 @@ func (z genZone) wallToUnix(wall int64) int64 {
 func (z genZone) midnight(day int64) int64 {
 	return z.wallToUnix(day * secondsPerDay)
 }
-
-// localDay returns the local date (day number) at an instant.
-func (z genZone) localDay(unix int64) int64 {
-	return floorDiv(unix+z.offsetAt(unix), secondsPerDay)
-}
