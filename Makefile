@@ -3,19 +3,31 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build test demo bench lint fmt clean
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME ?= 10s
+
+.PHONY: build test demo bench lint fuzz fmt clean
 
 build: ## build ./source-oura
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o source-oura .
 
-test: ## every test: vet, then the whole suite under the race detector
+test: ## every test: vet, staticcheck, the whole suite under the race detector, a short fuzz run
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+fuzz: ## each fuzz target for FUZZTIME (default 10s); seeds live in the tests and testdata/fuzz
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCatalog$$' -fuzztime $(FUZZTIME) ./protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzParseState$$' -fuzztime $(FUZZTIME) ./protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzValidJSON$$' -fuzztime $(FUZZTIME) ./internal/oura
+	$(GO) test -run '^$$' -fuzz '^FuzzFastCheck$$' -fuzztime $(FUZZTIME) ./streams
 
 demo: ## offline: emulator + check + discover + read of all 19 streams
 	$(GO) run ./cmd/demo
 
-bench: ## benchmarks; writes docs/performance.md
+bench: ## benchmarks against the emulator; writes docs/performance.md (needs /usr/bin/time)
 	$(GO) run ./cmd/bench
 
 fmt:
