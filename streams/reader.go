@@ -49,8 +49,10 @@ type Reader struct {
 // SyncError lists the streams that did not finish.
 type SyncError struct {
 	Failed []string
-	// Config is true when every failure is the user's to fix (auth, scopes, app version).
-	Config bool
+	// Type sums up the failures for the platform: config_error when every one is the user's
+	// to fix (auth, scopes, app version), transient_error when the rest are transient (rate
+	// limits, outages), so the platform retries, and system_error otherwise.
+	Type protocol.FailureType
 }
 
 func (e *SyncError) Error() string {
@@ -110,7 +112,7 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 	wg.Wait()
 
 	var failed []string
-	allConfig := true
+	types := map[protocol.FailureType]bool{}
 	for _, s := range sums {
 		r.Log.Info().Str("stream", s.Stream).Int64("records", s.Records).Int64("requests", s.Requests).
 			Int64("retries", s.Retries).Int("schema_warnings", s.Warnings).Int64("outside_range", s.Skipped).
@@ -118,13 +120,18 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 			Msg("stream summary")
 		if s.Err != nil {
 			failed = append(failed, s.Stream)
-			if failureType(s.Err) != protocol.ConfigError {
-				allConfig = false
-			}
+			types[failureType(s.Err)] = true
 		}
 	}
 	if len(failed) > 0 {
-		return &SyncError{Failed: failed, Config: allConfig}
+		t := protocol.TransientError
+		switch {
+		case types[protocol.SystemError]:
+			t = protocol.SystemError
+		case !types[protocol.TransientError]:
+			t = protocol.ConfigError
+		}
+		return &SyncError{Failed: failed, Type: t}
 	}
 	return nil
 }
@@ -458,6 +465,9 @@ func failureType(err error) protocol.FailureType {
 		case oura.Unauthorized, oura.Forbidden, oura.UpgradeRequired:
 			return protocol.ConfigError
 		case oura.RateLimited, oura.ServerError, oura.Network, oura.BadResponse:
+			if !oe.Transient() {
+				return protocol.ConfigError // a certificate that does not verify: base_url is wrong
+			}
 			return protocol.TransientError
 		}
 		return protocol.SystemError

@@ -310,8 +310,9 @@ var rename = os.Rename
 
 // WriteFile replaces the file at path with data so that a reader sees the old file or the new
 // one, never a mix: it writes a temporary file in the same folder, syncs it to disk and renames
-// it over the original. The new file keeps the original's permission bits (newMode is used only
-// when there is no original). A symbolic link is followed and the file it points to replaced.
+// it over the original. The new file keeps the original's permission bits where they are
+// stricter than newMode and drops any beyond it: a config holding a fresh refresh token is not
+// left readable by the group or others just because the old one was (0644 becomes 0600). A symbolic link is followed and the file it points to replaced.
 //
 // A file or folder without its owner's write bit is treated as read-only even where the process
 // could write it (as root): the user marked it so. Errors for read-only files wrap ErrReadOnly.
@@ -329,8 +330,8 @@ func WriteFile(path string, data []byte, newMode os.FileMode) error {
 		if !info.Mode().IsRegular() {
 			return fmt.Errorf("writing %s: not a regular file", path)
 		}
-		mode = info.Mode().Perm()
-		if mode&0o200 == 0 {
+		mode = info.Mode().Perm() & newMode.Perm()
+		if info.Mode().Perm()&0o200 == 0 {
 			return fmt.Errorf("writing %s: the file is %w (mode %04o)", path, ErrReadOnly, mode)
 		}
 	case errors.Is(err, fs.ErrNotExist):

@@ -154,8 +154,10 @@ func noTempFiles(t *testing.T, dir string) {
 	}
 }
 
-func TestWriteFileKeepsTheModeOfTheOriginal(t *testing.T) {
-	for _, mode := range []os.FileMode{0o600, 0o640, 0o644} {
+// TestWriteFileNeverLoosensTheMode: the original's bits are kept where stricter than 0600,
+// and group/other bits are dropped: the file now holds a fresh refresh token.
+func TestWriteFileNeverLoosensTheMode(t *testing.T) {
+	for mode, want := range map[os.FileMode]os.FileMode{0o600: 0o600, 0o640: 0o600, 0o644: 0o600, 0o200: 0o200} {
 		p := writeTemp(t, "old", mode)
 		if err := WriteFile(p, []byte("new"), 0o600); err != nil {
 			t.Fatal(err)
@@ -164,8 +166,11 @@ func TestWriteFileKeepsTheModeOfTheOriginal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Mode().Perm() != mode || readBack(t, p) != "new" {
-			t.Errorf("mode %04o: now %04o with %q", mode, info.Mode().Perm(), readBack(t, p))
+		if info.Mode().Perm() != want {
+			t.Errorf("mode %04o: now %04o, want %04o", mode, info.Mode().Perm(), want)
+		}
+		if mode&0o400 != 0 && readBack(t, p) != "new" {
+			t.Errorf("mode %04o: content %q", mode, readBack(t, p))
 		}
 		noTempFiles(t, filepath.Dir(p))
 	}

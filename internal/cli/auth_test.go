@@ -590,8 +590,8 @@ func TestAuthCommandPastedCodeUpdatesAnExistingConfig(t *testing.T) {
 		!strings.Contains(s, `"sandbox": true`) || !strings.Contains(s, `"auth_type": "oauth2.0"`) {
 		t.Errorf("updated config:\n%s", s)
 	}
-	if info, _ := os.Stat(out); info.Mode().Perm() != 0o640 {
-		t.Errorf("mode %04o, want the existing 0640 kept", info.Mode().Perm())
+	if info, _ := os.Stat(out); info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o, want 0600: the group must not read the new refresh token", info.Mode().Perm())
 	}
 	if r := runEnv(t, Env{Now: f.clock.now}, "check", "--config", out); r.code != ExitOK ||
 		r.ofType(protocol.TypeConnectionStatus)[0].ConnectionStatus.Status != protocol.StatusSucceeded {

@@ -63,10 +63,7 @@ func (r *run) read(ctx context.Context) int {
 	}
 	var se *streams.SyncError
 	if errors.As(err, &se) {
-		ft := protocol.SystemError
-		if se.Config {
-			ft = protocol.ConfigError
-		}
+		ft := se.Type
 		if ctx.Err() != nil {
 			ft = protocol.TransientError
 			_ = r.out.Error(ft, "The sync was stopped before it finished. "+err.Error(), "", nil)

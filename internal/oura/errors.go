@@ -165,7 +165,12 @@ func (e *Error) advice() string {
 		return "check the collection name or document id"
 	case BadRequest:
 		return "check the connector's dates and other settings"
-	case ServerError, Network:
+	case Network:
+		if !retryableTransportError(e.Err) {
+			return "the server's TLS certificate could not be verified: check base_url; a proxy or emulator needs a certificate this machine trusts"
+		}
+		return "Oura may be down or unreachable: try again later"
+	case ServerError:
 		if e.waitCap > 0 && e.RetryAfter > e.waitCap {
 			return fmt.Sprintf("Oura asked to wait %s; try again later, the next sync resumes from the last saved state",
 				e.RetryAfter)
@@ -183,8 +188,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // Transient reports whether the same request may succeed later without the user changing anything.
 func (e *Error) Transient() bool {
 	switch e.Kind {
-	case RateLimited, ServerError, Network, BadResponse:
+	case RateLimited, ServerError, BadResponse:
 		return true
+	case Network:
+		// A certificate that does not verify will not verify later either.
+		return retryableTransportError(e.Err)
 	}
 	return false
 }
