@@ -6,16 +6,26 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 10s
 
-.PHONY: build test demo bench lint fuzz fmt clean
+.PHONY: build test acceptance image-test expected-records demo bench fuzz fmt clean
 
 build: ## build ./source-oura
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o source-oura .
 
-test: ## every test: vet, staticcheck, the whole suite under the race detector, a short fuzz run
+test: ## every test: vet, staticcheck, the suite under the race detector (acceptance suite included), fuzz, the image test
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
+	./integration_tests/image/test.sh
+
+acceptance: ## the Airbyte acceptance suite alone: builds the binary and runs it against the emulator
+	$(GO) test -race -count=1 ./integration_tests/...
+
+image-test: ## build the Dockerfile with podman (needs root; installs podman/buildah/busybox-static) and run it as Airbyte does
+	./integration_tests/image/test.sh
+
+expected-records: ## rewrite integration_tests/expected_records.jsonl from the emulator (seed 1)
+	$(GO) test -count=1 -run TestBasicRead ./integration_tests -update
 
 fuzz: ## each fuzz target for FUZZTIME (default 10s); seeds live in the tests and testdata/fuzz
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCatalog$$' -fuzztime $(FUZZTIME) ./protocol
