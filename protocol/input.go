@@ -202,7 +202,7 @@ func (s *InputState) Len() int {
 	return len(s.exact)
 }
 
-// ParseState reads the --state document. Accepted: an empty document, [], {}, an array of
+// ParseState reads the --state document. Accepted: an empty document, null, [], {}, an array of
 // state messages (STREAM, GLOBAL and LEGACY entries, typed or not), one state message, and a
 // bare legacy object keyed by stream name.
 func ParseState(path string, data []byte) (*InputState, error) {
@@ -211,7 +211,7 @@ func ParseState(path string, data []byte) (*InputState, error) {
 		return &FileError{Kind: "state", Path: path, Problem: fmt.Sprintf(format, a...)}
 	}
 	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
+	if len(data) == 0 || string(data) == "null" {
 		return st, nil
 	}
 	var entries []json.RawMessage

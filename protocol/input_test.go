@@ -100,6 +100,7 @@ func TestParseStateShapes(t *testing.T) {
 	}{
 		{"empty", "", ""},
 		{"empty array", "[]", ""},
+		{"null", "null", ""},
 		{"empty object", "{}", ""},
 		{"stream array", `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"daily_sleep"},"stream_state":{"cursor":"2024-01-01","v":1}}}]`, `{"cursor":"2024-01-01","v":1}`},
 		{"untyped stream entry", `[{"stream":{"stream_descriptor":{"name":"daily_sleep"},"stream_state":{"day":"2024-02-01"}}}]`, `{"day":"2024-02-01"}`},

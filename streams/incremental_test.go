@@ -27,7 +27,7 @@ func lastStates(t *testing.T, o output) string {
 			last[n] = *m.State
 		}
 	}
-	var arr []protocol.StateMessage
+	arr := []protocol.StateMessage{}
 	for _, n := range order {
 		s := last[n]
 		s.SourceStats = nil
@@ -195,7 +195,7 @@ func TestResumeAfterCutOff(t *testing.T) {
 			f.srv.SetFaults(ouraemu.Faults{})
 			resumed := f.read(t, cfg, cat, lastStates(t, cut))
 			if resumed.code != 0 {
-				t.Fatalf("resumed read exit %d", resumed.code)
+				t.Fatalf("resumed read exit %d:\n%s", resumed.code, errorLines(resumed))
 			}
 			far := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 			for _, name := range []string{"daily_activity", "sleep_periods", "heart_rate"} {
@@ -285,4 +285,18 @@ func TestStatesNeverGoBack(t *testing.T) {
 			recordsSince[n] = 0
 		}
 	}
+}
+
+// errorLines keeps the error traces and warnings of a read, for failure messages.
+func errorLines(o output) string {
+	var b strings.Builder
+	for _, m := range o.msgs {
+		if m.Trace != nil && m.Trace.Error != nil {
+			b.WriteString(m.Trace.Error.Message + "\n")
+		}
+		if m.Log != nil && m.Log.Level == protocol.LevelWarn {
+			b.WriteString("WARN " + m.Log.Message + "\n")
+		}
+	}
+	return b.String()
 }

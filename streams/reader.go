@@ -92,20 +92,18 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 	sums := make([]Summary, len(jobs))
 	sem := make(chan struct{}, r.Concurrency)
 	var wg sync.WaitGroup
+	// Streams start in catalog order as slots free up; once the sync is cancelled, the rest
+	// still run, see the cancelled context at once and end INCOMPLETE.
 	for i := range jobs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			sem <- struct{}{}
+		}
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			defer func() {
-				select {
-				case <-sem:
-				default:
-				}
-			}()
+			defer func() { <-sem }()
 			sums[i] = r.readStream(ctx, jobs[i])
 		}(i)
 	}

@@ -2,6 +2,7 @@ package ouraemu
 
 import (
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 )
@@ -22,6 +23,9 @@ type Request struct {
 	// token, "Basic" on the token endpoint), "query" when an access_token query parameter was
 	// sent instead, or "" when the request carried no credentials.
 	AuthScheme string
+	// seq numbers requests in arrival order: entries are stored when a request ends, which
+	// for a cut-off answer can be after the next request has ended.
+	seq int64
 	// Status is the HTTP status answered, or 0 when the connection was dropped without an answer.
 	Status int
 	// Fault names the injected fault that shaped the answer (one of the Fault* constants), or "".
@@ -68,13 +72,14 @@ func (s *Server) record(req Request) {
 	}
 }
 
-// Requests returns a copy of the request log, oldest first. With Options.RequestLogLimit set,
-// only the most recent entries (at least the limit) are kept.
+// Requests returns a copy of the log of finished requests in the order they arrived. With
+// Options.RequestLogLimit set, only the most recent entries (at least the limit) are kept.
 func (s *Server) Requests() []Request {
 	s.logMu.Lock()
-	defer s.logMu.Unlock()
 	out := make([]Request, len(s.log))
 	copy(out, s.log)
+	s.logMu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].seq < out[j].seq })
 	return out
 }
 

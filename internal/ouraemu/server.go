@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,8 +65,9 @@ type Server struct {
 	faults  Faults
 	fstate  faultState
 
-	logMu sync.Mutex
-	log   []Request
+	logMu    sync.Mutex
+	log      []Request
+	arrivals atomic.Int64 // numbers requests as they arrive
 
 	// wait is how injected latency is spent; tests replace it to observe latency untimed.
 	wait func(ctx context.Context, d time.Duration)
@@ -240,6 +242,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Path:       r.URL.Path,
 		Query:      q,
 		AuthScheme: authScheme(q, r.Header.Get("Authorization")),
+		seq:        s.arrivals.Add(1),
 	}
 	// Record even when a dropped connection aborts the handler.
 	defer func() { s.record(entry) }()
