@@ -310,7 +310,7 @@ func (r report) render() string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("# Performance\n\n")
 	w("Written by `make bench` (cmd/bench) on %s: %s, %d CPUs, %s, %s/%s.\n", time.Now().UTC().Format("2006-01-02"), cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	w("The emulator serves %d years of data (%d documents, %.1f MB of document JSON) on loopback from the benchmark's own process; each run below is a separate process measured with getrusage, stdout to /dev/null.\n\n", r.years, r.records, mb(r.apiBytes))
+	w("The emulator serves %d years of data (%d documents, %.1f MB of document JSON) on loopback from the benchmark's own process; each run below is a separate process started by /usr/bin/time (the kernel's rusage for that process alone), stdout to /dev/null.\n\n", r.years, r.records, mb(r.apiBytes))
 
 	secs := func(d time.Duration) float64 { return d.Seconds() }
 	w("## 1. Full refresh of all 19 streams, %d years, no added latency\n\n", r.years)
