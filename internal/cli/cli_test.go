@@ -2,16 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
 	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
@@ -59,24 +55,9 @@ func specBytes(t testing.TB) []byte {
 // runCLI runs a command the way main does and decodes stdout; every line must be a message.
 func runCLI(t *testing.T, argv ...string) result {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := Run(context.Background(), argv, Env{
-		Stdout: &out, Stderr: &errb, Spec: specBytes(t), Version: "test",
-		Client: func(c *oura.Config) { c.MinBackoff = time.Millisecond; c.MaxBackoff = 5 * time.Millisecond },
-	})
-	r := result{code: code, stdout: out.Bytes(), stderr: errb.String()}
-	for i, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var m protocol.Message
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("stdout line %d is not a message: %v: %s", i+1, err, line)
-		}
-		r.msgs = append(r.msgs, m)
-	}
-	if strings.Contains(out.String(), "goroutine ") || strings.Contains(out.String(), "panic:") {
-		t.Fatalf("stack trace on stdout:\n%s", out.String())
+	r := runEnv(t, Env{}, argv...)
+	if strings.Contains(string(r.stdout), "goroutine ") || strings.Contains(string(r.stdout), "panic:") {
+		t.Fatalf("stack trace on stdout:\n%s", r.stdout)
 	}
 	return r
 }
