@@ -62,16 +62,15 @@ func (e *SyncError) Error() string {
 
 // Summary is what one stream did, for the end-of-sync log line.
 type Summary struct {
-	Stream    string
-	Records   int64
-	Requests  int64
-	Retries   int64
-	Warnings  int
-	Skipped   int64 // documents outside the sync range, from the widened request
-	Invalid   int64 // elements of "data" that were not JSON objects
-	Duration  time.Duration
-	Err       error
-	FinalSent bool
+	Stream   string
+	Records  int64
+	Requests int64
+	Retries  int64
+	Warnings int
+	Skipped  int64 // documents outside the sync range, from the widened request
+	Invalid  int64 // elements of "data" that were not JSON objects
+	Duration time.Duration
+	Err      error
 }
 
 // Read reads every job, up to Concurrency at a time, and returns a *SyncError if any
@@ -214,7 +213,8 @@ func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
 		// One line per sync that says whose data this is (one config is one Oura account).
 		r.Log.Info().Str("account_id", who.ID).Msg("syncing Oura account")
 	}
-	return r.emit(run, body, nil)
+	_, err = r.emitRecord(run, body, nil)
+	return err
 }
 
 // maxPagesPerWindow bounds the pages a prefetched window holds before its fetcher waits.
@@ -292,7 +292,6 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 
 	for i, w := range windows {
 		w := w
-		gotAll := false
 		for msg := range chans[i] {
 			if msg.err != nil {
 				return msg.err
@@ -301,8 +300,7 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 				return err
 			}
 		}
-		gotAll = ctx.Err() == nil
-		if !gotAll {
+		if ctx.Err() != nil {
 			return fmt.Errorf("reading %s: %w", s.Path, context.Cause(ctx))
 		}
 		// The window is complete: everything up to the latest cursor seen is delivered.
@@ -347,12 +345,6 @@ func (r *Reader) emitPage(run *streamRun, p oura.Page, w *window) error {
 		return r.checkpoint(run, cursor{t: done, set: true})
 	}
 	return nil
-}
-
-// emit writes a single document (personal_info).
-func (r *Reader) emit(run *streamRun, raw []byte, w *window) error {
-	_, err := r.emitRecord(run, raw, w)
-	return err
 }
 
 // emitRecord checks, filters and writes one document, and returns its cursor value.

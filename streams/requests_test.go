@@ -81,9 +81,6 @@ func TestRequestEconomy(t *testing.T) {
 	}
 	sort.Strings(lines)
 	t.Logf("full read of 120 days, page size %d: %s", pageSize, strings.Join(lines, " "))
-	if got["heartrate"] != want["heartrate"] || want["heartrate"] < 4*(120*24*12/30/pageSize) {
-		t.Logf("heart rate windows: %d requests", got["heartrate"])
-	}
 
 	// The next day's run, from this run's state: a handful per stream.
 	f.srv.ResetRequests()

@@ -157,11 +157,10 @@ func (r *run) check(ctx context.Context) int {
 		return ExitOK
 	}
 	path := "/v2/usercollection/personal_info"
-	var q = map[string][]string(nil)
 	if cfg.Sandbox {
 		path = "/v2/sandbox/usercollection/daily_activity"
 	}
-	_, err = client.Get(ctx, path, q)
+	_, err = client.Get(ctx, path, nil)
 	if err == nil {
 		_ = r.out.ConnectionStatus(protocol.StatusSucceeded, "")
 		return ExitOK
