@@ -8,9 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -57,8 +57,11 @@ type Config struct {
 	Sandbox         bool
 	MaxConcurrent   int
 	RequestsPer5Min int
-	// Unknown lists top-level keys the spec does not know; they are accepted and ignored.
+	// Unknown lists the keys the spec does not know, at the top level and inside credentials
+	// (as credentials.KEY); they are accepted and ignored.
 	Unknown []string
+	// unknownNote says the same for a person, with a "did you mean" hint where one fits.
+	unknownNote string
 	// Raw is the config document as given, for rewriting it after a token refresh.
 	Raw []byte
 }
@@ -67,19 +70,30 @@ type Config struct {
 type Error struct {
 	Field   string // dotted path, e.g. credentials.refresh_token; "" for the whole document
 	Problem string
+	// Hint names the keys the connector does not know, with "did you mean" suggestions: a
+	// misnamed key is often why a required one looks missing.
+	Hint string
 }
 
 func (e *Error) Error() string {
-	if e.Field == "" {
-		return "config: " + e.Problem
+	msg := "config: " + e.Problem
+	if e.Field != "" {
+		msg = fmt.Sprintf("config field %q: %s", e.Field, e.Problem)
 	}
-	return fmt.Sprintf("config field %q: %s", e.Field, e.Problem)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
 }
 
 // Validator checks configs against the spec's connectionSpecification.
 type Validator struct {
 	schema *jsonschema.Schema
 	props  map[string]bool
+	// credProps are the keys of every credentials variant.
+	credProps map[string]bool
+	// ranges says, for each integer field, which numbers it takes ("a whole number from 0 to 90").
+	ranges map[string]string
 	// secretPaths lists the fields marked airbyte_secret, as paths.
 	secretPaths [][]string
 }
@@ -105,10 +119,22 @@ func NewValidator(spec []byte) (*Validator, error) {
 	if err := json.Unmarshal(doc.ConnectionSpecification, &tree); err != nil {
 		return nil, fmt.Errorf("spec.json connectionSpecification: %w", err)
 	}
-	v := &Validator{schema: s, props: map[string]bool{}}
-	if p, ok := tree["properties"].(map[string]any); ok {
-		for k := range p {
-			v.props[k] = true
+	v := &Validator{schema: s, props: map[string]bool{}, credProps: map[string]bool{}, ranges: map[string]string{}}
+	props, _ := tree["properties"].(map[string]any)
+	for k, p := range props {
+		v.props[k] = true
+		if pm, ok := p.(map[string]any); ok && pm["type"] == "integer" {
+			v.ranges[k] = integerRange(pm)
+		}
+	}
+	if creds, ok := props["credentials"].(map[string]any); ok {
+		variants, _ := creds["oneOf"].([]any)
+		for _, variant := range variants {
+			vm, _ := variant.(map[string]any)
+			vp, _ := vm["properties"].(map[string]any)
+			for k := range vp {
+				v.credProps[k] = true
+			}
 		}
 	}
 	collectSecrets(tree, nil, &v.secretPaths)
@@ -143,7 +169,10 @@ func collectSecrets(node map[string]any, path []string, out *[][]string) {
 // they can be masked. It works on documents that failed validation too.
 func (v *Validator) Secrets(raw []byte) []string {
 	var doc map[string]any
-	if json.Unmarshal(raw, &doc) != nil {
+	// Numbers stay text: a number float64 cannot hold (1e999) must not stop the masking.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&doc) != nil {
 		return nil
 	}
 	var out []string
@@ -176,9 +205,6 @@ func (v *Validator) Parse(raw []byte) (*Config, error) {
 	if !ok {
 		return nil, &Error{Problem: "must be a JSON object with the connector's settings, not " + kindOf(doc)}
 	}
-	if err := v.schema.Validate(doc); err != nil {
-		return nil, schemaError(err)
-	}
 	cfg := &Config{
 		LookbackDays:    DefaultLookbackDays,
 		BaseURL:         DefaultBaseURL,
@@ -187,16 +213,42 @@ func (v *Validator) Parse(raw []byte) (*Config, error) {
 		Start:           DefaultStart,
 		Raw:             raw,
 	}
-	for k := range obj {
-		if !v.props[k] && !strings.HasPrefix(k, "_") {
-			cfg.Unknown = append(cfg.Unknown, k)
+	cfg.Unknown = v.unknownKeys(obj)
+	cfg.unknownNote = describeUnknown(cfg.Unknown, v.props, v.credProps)
+	withHint := func(err error) error {
+		var ce *Error
+		if errors.As(err, &ce) && cfg.unknownNote != "" {
+			ce.Hint = "the config has " + cfg.unknownNote
 		}
+		return err
 	}
-	sort.Strings(cfg.Unknown)
+	// Before the schema: its validator panics on numbers like 1e999999999 and takes
+	// seconds on a number with a million digits.
+	if err := v.checkNumbers(doc, ""); err != nil {
+		return nil, withHint(err)
+	}
+	if err := v.schema.Validate(doc); err != nil {
+		return nil, withHint(schemaError(err))
+	}
 	if err := cfg.fill(obj); err != nil {
-		return nil, err
+		return nil, withHint(err)
 	}
 	return cfg, nil
+}
+
+// Warnings lists what a person should hear about a config that is valid: keys it does not
+// know (with a "did you mean" hint where one fits) and a start in the future, which makes a
+// sync read nothing. Each is worded to follow "config file PATH: ".
+func (c *Config) Warnings(now time.Time) []string {
+	var out []string
+	if c.unknownNote != "" {
+		out = append(out, "it has "+c.unknownNote+", which the connector ignores")
+	}
+	if c.Start.After(now) {
+		out = append(out, fmt.Sprintf("start_datetime %s is in the future (it is now %s): the sync reads nothing before it, so it will find no data; check the date",
+			c.Start.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+	}
+	return out
 }
 
 func (c *Config) fill(obj map[string]any) error {
@@ -222,20 +274,28 @@ func (c *Config) fill(obj map[string]any) error {
 		if err != nil {
 			return &Error{Field: "end_datetime", Problem: err.Error()}
 		}
+		if _, err := time.Parse(time.DateOnly, s); err == nil {
+			// A date means that whole day, for the time series too: their last window keeps
+			// samples up to and including End, so End is the last instant of the day.
+			t = t.AddDate(0, 0, 1).Add(-time.Nanosecond)
+		}
 		c.End = t
 	}
 	if !c.End.IsZero() && c.Start.After(c.End) {
 		return &Error{Field: "start_datetime", Problem: fmt.Sprintf("%s is after end_datetime %s; the start must come first",
 			c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339))}
 	}
-	if n, ok := intField(obj, "lookback_window_days"); ok {
-		c.LookbackDays = n
-	}
-	if n, ok := intField(obj, "max_concurrent_streams"); ok {
-		c.MaxConcurrent = n
-	}
-	if n, ok := intField(obj, "requests_per_5_minutes"); ok {
-		c.RequestsPer5Min = n
+	for _, f := range []struct {
+		key string
+		dst *int
+	}{{"lookback_window_days", &c.LookbackDays}, {"max_concurrent_streams", &c.MaxConcurrent}, {"requests_per_5_minutes", &c.RequestsPer5Min}} {
+		n, ok, err := intField(obj, f.key)
+		if err != nil {
+			return err
+		}
+		if ok {
+			*f.dst = n
+		}
 	}
 	if b, ok := obj["sandbox"].(bool); ok {
 		c.Sandbox = b
@@ -338,13 +398,20 @@ func ParseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a date-time like 2024-01-01T00:00:00Z or a date like 2024-01-01", s)
 }
 
-func intField(obj map[string]any, k string) (int, bool) {
+// intField reads an integer field the schema has checked. A value the schema calls an
+// integer but an int cannot hold (1e30, 99999999999999999999) is an error, not the default.
+func intField(obj map[string]any, k string) (int, bool, error) {
 	n, ok := obj[k].(json.Number)
 	if !ok {
-		return 0, false
+		return 0, false, nil
 	}
-	i, err := n.Int64()
-	return int(i), err == nil
+	if i, err := n.Int64(); err == nil && i >= math.MinInt32 && i <= math.MaxInt32 {
+		return int(i), true, nil
+	}
+	if f, err := n.Float64(); err == nil && f == math.Trunc(f) && f >= math.MinInt32 && f <= math.MaxInt32 {
+		return int(f), true, nil // 7.0 or 7e0: integers to JSON Schema
+	}
+	return 0, false, &Error{Field: k, Problem: fmt.Sprintf("%s is too large; use a whole number below %d", shortNumber(string(n)), math.MaxInt32+1)}
 }
 
 func kindOf(v any) string {

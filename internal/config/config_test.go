@@ -132,3 +132,139 @@ func TestSecretsFound(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeNumbersAreOneLineErrors: a number no setting can hold, in any number field, is a
+// one-line error naming that field (the schema validator used to panic on 1e999999999).
+func TestHugeNumbersAreOneLineErrors(t *testing.T) {
+	v := validator(t)
+	for _, field := range []string{"lookback_window_days", "max_concurrent_streams", "requests_per_5_minutes", "zeta"} {
+		for _, n := range []string{"1e999999999", "-1E+999999999", "1e-999999999", "1e99999999999999999999999"} {
+			doc := `{"api_key":"abcdef","` + field + `":` + n + `}`
+			_, err := v.Parse([]byte(doc))
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Field != field || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: want a one-line error naming %s, got %v", doc, field, err)
+			}
+		}
+	}
+	_, err := v.Parse([]byte(`{"credentials":{"auth_type":"api_key","api_key":"abcdef","n":[1,1e999999999]}}`))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Field != "credentials.n.1" {
+		t.Errorf("nested: want an error naming credentials.n.1, got %v", err)
+	}
+	if _, err := v.Parse([]byte(`{"api_key":"abcdef","lookback_window_days":7e0,"max_concurrent_streams":2.0}`)); err != nil {
+		t.Errorf("small exponents are plain numbers: %v", err)
+	}
+}
+
+// TestLongNumberRefusedQuickly: a million-digit number is refused in well under 100 ms (the
+// schema validator took seconds), and the error does not repeat the number.
+func TestLongNumberRefusedQuickly(t *testing.T) {
+	v := validator(t)
+	doc := []byte(`{"api_key":"abcdef","lookback_window_days":1` + strings.Repeat("0", 1_000_000) + `}`)
+	start := time.Now()
+	_, err := v.Parse(doc)
+	took := time.Since(start)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Field != "lookback_window_days" || !strings.Contains(err.Error(), "from 0 to 90") {
+		t.Fatalf("want an error naming the field and its range, got %.200v", err)
+	}
+	if len(err.Error()) > 300 {
+		t.Errorf("error is %d characters long", len(err.Error()))
+	}
+	t.Logf("refused in %v: %v", took, err)
+	if took > 100*time.Millisecond {
+		t.Errorf("took %v, want well under 100ms", took)
+	}
+}
+
+// TestIntegerTooLargeForAnInt: an integer the schema accepts but an int cannot hold is an
+// error, not silently the default.
+func TestIntegerTooLargeForAnInt(t *testing.T) {
+	_, err := validator(t).Parse([]byte(`{"api_key":"abcdef","requests_per_5_minutes":99999999999999999999}`))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Field != "requests_per_5_minutes" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSecretsFoundBesideHugeNumbers(t *testing.T) {
+	got := validator(t).Secrets([]byte(`{"api_key":"k1-secret","lookback_window_days":1e999999999}`))
+	if len(got) != 1 || got[0] != "k1-secret" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+// TestDateOnlyEndIsTheWholeDay: end_datetime "2026-11-15" ends at the last instant of that
+// day, for every stream; a date-time is taken as written.
+func TestDateOnlyEndIsTheWholeDay(t *testing.T) {
+	v := validator(t)
+	c, err := v.Parse([]byte(`{"api_key":"abcdef","start_datetime":"2026-11-15","end_datetime":"2026-11-15"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 15, 23, 59, 59, 999999999, time.UTC); !c.End.Equal(want) {
+		t.Errorf("End = %v, want %v", c.End, want)
+	}
+	c, err = v.Parse([]byte(`{"api_key":"abcdef","end_datetime":"2026-11-15T00:00:00Z"}`))
+	if err != nil || !c.End.Equal(time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("date-time end: %v %v", c, err)
+	}
+}
+
+// TestDidYouMean: a misnamed key gets a hint naming the key it is close to, in the error of
+// an invalid config and in the warnings of a valid one.
+func TestDidYouMean(t *testing.T) {
+	v := validator(t)
+	for doc, want := range map[string]string{
+		`{"token":"abcdef"}`:                                        `"token" (did you mean "api_key"?)`,
+		`{"access_token":"abcdef"}`:                                 `"access_token" (did you mean "api_key"?)`,
+		`{"Personal-Access-Token":"abcdef"}`:                        `"Personal-Access-Token" (did you mean "api_key"?)`,
+		`{"refresh_token":"r","client_id":"c","client_secret":"s"}`: `"refresh_token" (did you mean "credentials.refresh_token"?)`,
+		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refreshtoken":"c"}}`: `"credentials.refreshtoken" (did you mean "credentials.refresh_token"?)`,
+		`{"api_key":"abcdef","lookback_window_days":500,"sandbx":true}`:                                   `"sandbx" (did you mean "sandbox"?)`,
+	} {
+		_, err := v.Parse([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: want %s in the error, got %v", doc, want, err)
+		}
+	}
+	for doc, want := range map[string]string{
+		`{"api_key":"abcdef","start_date":"2024-01-01"}`:      `"start_date" (did you mean "start_datetime"?)`,
+		`{"api_key":"abcdef","end_date":"2024-01-01"}`:        `"end_date" (did you mean "end_datetime"?)`,
+		`{"api_key":"abcdef","lookback_window_day":3}`:        `"lookback_window_day" (did you mean "lookback_window_days"?)`,
+		`{"api_key":"abcdef","max_concurrency":3}`:            `"max_concurrency" (did you mean "max_concurrent_streams"?)`,
+		`{"api_key":"abcdef","Base_URL":"https://x.example"}`: `"Base_URL" (did you mean "base_url"?)`,
+	} {
+		c, err := v.Parse([]byte(doc))
+		if err != nil {
+			t.Errorf("%s: %v", doc, err)
+			continue
+		}
+		if w := strings.Join(c.Warnings(time.Now()), " | "); !strings.Contains(w, want) {
+			t.Errorf("%s: want %s in the warnings, got %q", doc, want, w)
+		}
+	}
+	c, err := v.Parse([]byte(`{"api_key":"abcdef","zebra":1,"_comment":"x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(c.Warnings(time.Now()), " | "); !strings.Contains(w, `"zebra"`) || strings.Contains(w, "did you mean") || strings.Contains(w, "_comment") {
+		t.Errorf("a key close to nothing gets no hint: %q", w)
+	}
+}
+
+// TestFutureStartWarns: a start after now is valid but said, since the sync will find nothing.
+func TestFutureStartWarns(t *testing.T) {
+	c, err := validator(t).Parse([]byte(`{"api_key":"abcdef","start_datetime":"2027-01-01"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	if w := strings.Join(c.Warnings(now), " | "); !strings.Contains(w, "start_datetime 2027-01-01T00:00:00Z is in the future") {
+		t.Errorf("warnings %q", w)
+	}
+	if w := c.Warnings(time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)); len(w) != 0 {
+		t.Errorf("a start in the past warns: %q", w)
+	}
+}

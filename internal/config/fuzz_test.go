@@ -17,6 +17,14 @@ func FuzzParse(f *testing.F) {
 		`{"api_key":"abcdef","start_datetime":"2024-01-01","end_datetime":"2023-01-01"}`,
 		`{"api_key":"abcdef","base_url":"http://10.0.0.1","lookback_window_days":91}`,
 		`[]`, `null`, `{"credentials":{"auth_type":7}}`, `{"api_key":"abcdef","max_concurrent_streams":1e400}`,
+		// Numbers the schema validator panicked on or spent seconds on.
+		`{"api_key":"abcdef","lookback_window_days":1e999999999}`,
+		`{"api_key":"abcdef","requests_per_5_minutes":-1E-999999999}`,
+		`{"api_key":"abcdef","max_concurrent_streams":1e99999999999999999999}`,
+		`{"api_key":"abcdef","credentials":{"x":[0.5e-999999999]}}`,
+		`{"api_key":"abcdef","lookback_window_days":1` + strings.Repeat("0", 5000) + `}`,
+		`{"api_key":"abcdef","requests_per_5_minutes":99999999999999999999}`,
+		`{"token":"abcdef","start_date":"2024-01-01"}`,
 	} {
 		f.Add([]byte(s))
 	}
