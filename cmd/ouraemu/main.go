@@ -51,6 +51,7 @@ type config struct {
 	clientSecret string
 	configOut    string
 	logRequests  bool
+	portalApp    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -72,6 +73,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.clientSecret, "client-secret", "emu-secret", "OAuth client secret")
 	fs.StringVar(&c.configOut, "config-out", "", "also write the connector config to this file")
 	fs.BoolVar(&c.logRequests, "log-requests", false, "print every request to stderr")
+	fs.BoolVar(&c.portalApp, "developer-portal-app", false,
+		"play an app of Oura's newer developer portal: /oauth/token refuses refreshes (400 invalid_request), "+
+			ouraemu.PortalTokenPath+" works")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -123,6 +127,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PageSize: c.pageSize,
 		Tokens:   map[string][]string{c.token: ouraemu.AllScopes},
 		Clients:  map[string]string{c.clientID: c.clientSecret},
+		// A portal app refreshes only at ouraemu.PortalTokenPath, like oauth_app_type developer_portal.
+		DeveloperPortalApp: c.portalApp,
 		// Keep the log bounded: nothing reads it here, and a benchmark sends many requests.
 		RequestLogLimit: 1000,
 	}
@@ -174,6 +180,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "connector config:\n%s\n", cfg)
 	fmt.Fprintf(stdout, "oauth: client_id=%s client_secret=%s refresh_token=%s\n", c.clientID, c.clientSecret, refresh)
 	fmt.Fprintf(stdout, "oauth: token_url=%s/oauth/token authorize_url=%s/oauth/authorize\n", base, base)
+	if c.portalApp {
+		fmt.Fprintf(stdout, "oauth: developer portal app: token_url=%s%s authorize_url=%s%s (oauth_app_type developer_portal)\n",
+			base, ouraemu.PortalTokenPath, base, ouraemu.PortalAuthorizePath)
+	}
 
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

@@ -8,6 +8,14 @@ import (
 	"strings"
 )
 
+// The paths of the token and consent endpoints of Oura's newer developer portal, served by the
+// emulator next to the classic /oauth/token and /oauth/authorize (on the real service they live
+// on moi.ouraring.com).
+const (
+	PortalTokenPath     = "/oauth/v2/ext/oauth-token"
+	PortalAuthorizePath = "/oauth/v2/ext/oauth-authorize"
+)
+
 // tokenResponse is the token endpoint's success body.
 type tokenResponse struct {
 	TokenType    string `json:"token_type"`
@@ -26,9 +34,11 @@ func oauthError(status int, code, description string) reply {
 	return reply{status: status, body: body}
 }
 
-// handleToken serves POST /oauth/token: the authorization_code and refresh_token grants.
-// Refresh tokens rotate: every success returns a new one and kills the one presented, which
-// is the behaviour that breaks connectors that forget to persist the new token.
+// handleToken serves POST /oauth/token and PortalTokenPath: the authorization_code and
+// refresh_token grants. Refresh tokens rotate: every success returns a new one and kills the one
+// presented, which is the behaviour that breaks connectors that forget to persist the new token.
+// With Options.DeveloperPortalApp the classic path refuses refreshes the way Oura was reported to
+// refuse them for apps of the newer portal, without spending the refresh token.
 func (s *Server) handleToken(r *http.Request) reply {
 	if err := r.ParseForm(); err != nil {
 		return oauthError(http.StatusBadRequest, "invalid_request", "body is not a valid form: "+err.Error())
@@ -51,6 +61,10 @@ func (s *Server) handleToken(r *http.Request) reply {
 			rep.header = http.Header{"Www-Authenticate": {`Basic realm="oauth"`}}
 		}
 		return rep
+	}
+
+	if s.opts.DeveloperPortalApp && grant == "refresh_token" && r.URL.Path != PortalTokenPath {
+		return oauthError(http.StatusBadRequest, "invalid_request", "Invalid request")
 	}
 
 	s.authMu.Lock()
@@ -103,7 +117,7 @@ func (s *Server) handleToken(r *http.Request) reply {
 	return reply{status: http.StatusOK, body: body, header: http.Header{"Cache-Control": {"no-store"}}}
 }
 
-// handleAuthorize serves GET /oauth/authorize. There is no user to ask, so it consents at
+// handleAuthorize serves GET /oauth/authorize and PortalAuthorizePath. There is no user to ask, so it consents at
 // once and redirects back with a fresh code; an omitted scope grants every scope, as the real
 // consent screen then asks for all of them.
 func (s *Server) handleAuthorize(r *http.Request) reply {

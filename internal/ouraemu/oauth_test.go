@@ -248,3 +248,29 @@ func TestRevokeAccessTokens(t *testing.T) {
 		t.Errorf("token issued after revoke: %d, want 200", r.status)
 	}
 }
+
+// A developer-portal app: the classic endpoint refuses its refreshes with Oura's reported
+// answer and leaves the refresh token alive; the portal path refreshes it. Without the knob
+// both paths work, so the knob is what the connector's fallback is tested against.
+func TestDeveloperPortalAppRefreshesOnlyOnThePortalPath(t *testing.T) {
+	e := newEmu(t, func(o *Options) { o.DeveloperPortalApp = true })
+	rt := e.IssueRefreshToken("client-1", "daily")
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"client-1"}, "client_secret": {"secret-1"}}
+	wantOAuthError(t, e.postToken(t, form, false), http.StatusBadRequest, "invalid_request")
+
+	req := tokenRequest(t, e.URL, form)
+	req.URL.Path = PortalTokenPath
+	g := wantGrant(t, do(t, req))
+	if g.RefreshToken == "" || g.RefreshToken == rt {
+		t.Errorf("portal refresh gave %+v; want a new refresh token", g)
+	}
+
+	plain := newEmu(t, nil)
+	rt = plain.IssueRefreshToken("client-1", "daily")
+	form.Set("refresh_token", rt)
+	g = wantGrant(t, plain.postToken(t, form, false))
+	form.Set("refresh_token", g.RefreshToken)
+	req = tokenRequest(t, plain.URL, form)
+	req.URL.Path = PortalTokenPath
+	wantGrant(t, do(t, req))
+}

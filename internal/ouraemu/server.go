@@ -34,6 +34,9 @@ type Options struct {
 	Tokens map[string][]string
 	// Clients maps OAuth client ids to their secrets.
 	Clients map[string]string
+	// DeveloperPortalApp plays apps registered on Oura's newer developer portal: the classic
+	// /oauth/token refuses their refreshes with 400 invalid_request; PortalTokenPath works.
+	DeveloperPortalApp bool
 	// MissingScopeStatus is the status answered when a token lacks a collection's scope:
 	// 403 (default, as documented) or 401 (as some clients have reported seeing).
 	MissingScopeStatus int
@@ -202,9 +205,9 @@ var isCollection = func() map[string]bool {
 // parseRoute maps a path to a route; routeNone means 404.
 func parseRoute(path string) route {
 	switch path {
-	case "/oauth/token":
+	case "/oauth/token", PortalTokenPath:
 		return route{kind: routeToken}
-	case "/oauth/authorize":
+	case "/oauth/authorize", PortalAuthorizePath:
 		return route{kind: routeAuthorize}
 	}
 	var rest string
