@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -133,9 +132,8 @@ func (r *run) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", r.args.config, err)
 	}
-	if len(cfg.Unknown) > 0 {
-		r.log.Warn().Msgf("config file %s has keys this connector does not know, which are ignored: %s",
-			r.args.config, strings.Join(cfg.Unknown, ", "))
+	for _, w := range cfg.Warnings(r.env.Now()) {
+		r.log.Warn().Msgf("config file %s: %s", r.args.config, w)
 	}
 	return cfg, nil
 }
