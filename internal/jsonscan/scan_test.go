@@ -318,9 +318,9 @@ func TestFailureNamesTheField(t *testing.T) {
 	for raw, want := range map[string]string{
 		`{"day":"2024-01-01","met":{"items":[1,2,3.5]},"x":{"y":[true]}}`: "/met/items/2: a number with a fraction or exponent where the schema asks for an integer",
 		`{"x":[{"q":1}],"day":"2024-02-30","met":{"items":["a"]}}`:        "/day: not a valid date",
-		`{"met":"text"}`:                                                  "/met: a string where the schema does not allow one",
-		`[1]`:                                                             "/: an array where the schema does not allow one",
-		`{"ts":"2024-01-01T00:00:00\u002B01:00","day":"2024-01-01"}`:      "",
+		`{"met":"text"}`: "/met: a string where the schema does not allow one",
+		`[1]`:            "/: an array where the schema does not allow one",
+		`{"ts":"2024-01-01T00:00:00\u002B01:00","day":"2024-01-01"}`: "",
 	} {
 		res, err := Check([]byte(raw), s, "day")
 		if err != nil {
