@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -169,6 +170,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("encoding connector config: %w", err)
 	}
 	if c.configOut != "" {
+		// The README's first commands write into secrets/, which a fresh clone does not have.
+		// 0700 like the file's 0600: the folder will hold tokens.
+		if err := os.MkdirAll(filepath.Dir(c.configOut), 0o700); err != nil {
+			ln.Close()
+			return fmt.Errorf("creating the folder of --config-out %s: %w", c.configOut, err)
+		}
 		if err := os.WriteFile(c.configOut, append(cfg, '\n'), 0o600); err != nil {
 			ln.Close()
 			return fmt.Errorf("writing --config-out: %w", err)
