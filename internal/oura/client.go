@@ -15,6 +15,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/rs/zerolog"
+
+	"source-oura/internal/netpolicy"
 )
 
 // Defaults for the zero values of Config.
@@ -142,14 +144,16 @@ func newClient(cfg Config, clk clock) (*Client, error) {
 	}
 	inner := hc.Transport
 	if inner == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
+		t := netpolicy.NewTransport() // proxies from the environment, loopback always direct
 		// Several streams may read at once; the default of 2 idle connections per host would churn.
 		t.MaxIdleConnsPerHost = 16
 		inner = t
 	}
+	// The token goes only to base_url's origin: a redirect elsewhere ends the request (see redirect.go).
+	hc.CheckRedirect = netpolicy.CheckRedirect("base_url", netpolicy.MaxRedirects)
 	hc.Transport = &budgetTransport{
 		window: newRateWindow(cfg.RequestsPer5Min, budgetWindow, clk, cfg.Logger),
-		next:   &timeoutTransport{timeout: cfg.Timeout, next: inner},
+		next:   &timeoutTransport{timeout: cfg.Timeout, next: logRequests(cfg.Logger, inner)},
 	}
 
 	return &Client{
@@ -170,17 +174,11 @@ func checkBaseURL(raw string) (string, error) {
 	if raw == "" {
 		return "", errors.New("oura client: BaseURL is required")
 	}
-	u, err := url.Parse(raw)
+	base, err := netpolicy.BaseURL("BaseURL", raw)
 	if err != nil {
-		return "", fmt.Errorf("oura client: BaseURL %q: %w", raw, err)
+		return "", fmt.Errorf("oura client: %w", err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("oura client: BaseURL %q must be an http or https URL with a host", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("oura client: BaseURL %q must not carry a query, fragment or credentials", raw)
-	}
-	return strings.TrimRight(raw, "/"), nil
+	return base, nil
 }
 
 // Stats returns the totals for every request made through the Client so far.

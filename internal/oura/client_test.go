@@ -119,7 +119,7 @@ func TestRateLimitedWithRetryAfterThenSuccessDeliversEveryRecordOnce(t *testing.
 		t.Errorf("page stats = %+v", s)
 	}
 	// The wait was Oura's, not the 1-5 ms backoff: the warning records it.
-	if l := logs.String(); !strings.Contains(l, `"level":"warn"`) || !strings.Contains(l, `"retry_after":1000`) {
+	if l := logs.String(); !strings.Contains(l, `"level":"warn"`) || !strings.Contains(l, `"retry_after":"1s"`) {
 		t.Errorf("no warning about the honoured Retry-After in the log:\n%s", l)
 	}
 }

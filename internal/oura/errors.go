@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"source-oura/protocol"
 )
 
 // Kind says what went wrong with an Oura request, in terms of what the user has to do about it.
@@ -137,6 +138,9 @@ func (e *Error) summary() string {
 	case ServerError:
 		return "Oura is unavailable"
 	case BadResponse:
+		if e.redirected() {
+			return "the server redirected the request to another origin, which the connector does not follow"
+		}
 		return "Oura sent an unusable response"
 	case Network:
 		return "could not reach Oura"
@@ -177,6 +181,9 @@ func (e *Error) advice() string {
 		}
 		return "Oura may be down or unreachable: try again later"
 	case BadResponse:
+		if e.redirected() {
+			return "set base_url to the API's own address (https://api.ouraring.com for Oura)"
+		}
 		return "try again later, and report it if it keeps happening"
 	}
 	return "try again later"
@@ -189,7 +196,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Transient() bool {
 	switch e.Kind {
 	case RateLimited, ServerError, BadResponse:
-		return true
+		return !e.redirected()
 	case Network:
 		// A certificate that does not verify will not verify later either.
 		return retryableTransportError(e.Err)
@@ -292,17 +299,15 @@ func detailText(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// oneLine folds whitespace so a detail cannot break a log line, and bounds its length.
+// oneLine folds whitespace so a detail cannot break a log line. It does not cut: the detail is cut only
+// after the secrets are masked (see scrub), so a secret cannot be split into a fragment the mask misses.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) <= maxDetail {
-		return s
-	}
-	cut := maxDetail
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// cleanDetail masks the secrets in a detail, then bounds its length: mask first, then cut.
+func cleanDetail(s string, secrets []string) string {
+	return protocol.Cut(redact(s, secrets), maxDetail)
 }
 
 func mentionsScope(detail string) bool {
@@ -369,18 +374,16 @@ type scrubbed struct {
 func (s *scrubbed) Error() string { return s.msg }
 func (s *scrubbed) Unwrap() error { return s.err }
 
-// redact replaces every secret in s. Values shorter than four characters are left alone: they
-// cannot be real tokens, and replacing them would garble the text.
+// redact replaces every secret in s with protocol.Masked, using the same masker (longest secret first, the
+// same shortest length) as the protocol writer, so there is one rule for what counts as a secret.
 func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
-		}
+	if len(secrets) == 0 || s == "" {
+		return s
 	}
-	return s
+	return protocol.NewMasker(secrets...).Mask(s)
 }
 
-// Redact replaces every secret in s with [redacted], for other packages that talk to Oura.
+// Redact replaces every secret in s with protocol.Masked, for other packages that talk to Oura.
 func Redact(s string, secrets ...string) string { return redact(s, secrets) }
 
 // RedactError returns err, or a wrapper whose text has the secrets removed while err stays
@@ -403,7 +406,7 @@ func scrub(err error, secrets []string) error {
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		e.Detail = redact(e.Detail, secrets)
+		e.Detail = cleanDetail(e.Detail, secrets)
 		if e.Err != nil {
 			if msg := e.Err.Error(); redact(msg, secrets) != msg {
 				e.Err = &scrubbed{msg: redact(msg, secrets), err: e.Err}

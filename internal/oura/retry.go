@@ -52,6 +52,9 @@ func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error)
 	p.attempts++
 	p.status, p.cause, p.retryAfter, p.hasAfter = 0, nil, 0, false
 	if err != nil {
+		if e := refusedRedirect(err); e != nil {
+			return false, e // asking again would meet the same redirect
+		}
 		ne := networkError(err)
 		p.cause = ne.Err
 		return retryableTransportError(err), ne
@@ -66,8 +69,8 @@ func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error)
 		wait, ok := retryAfter(resp.Header, p.c.clock.Now())
 		if ok && wait > p.c.maxRetryAfter {
 			// Sleeping for an hour inside a sync helps nobody: stop now and let the next sync resume.
-			p.c.log.Warn().Str("path", p.path).Int("status", code).Dur("retry_after", wait).
-				Dur("max_retry_after", p.c.maxRetryAfter).Msg("Oura asked to wait longer than allowed; giving up for this sync")
+			p.c.log.Warn().Str("path", p.path).Int("status", code).Str("retry_after", human(wait)).
+				Str("max_retry_after", human(p.c.maxRetryAfter)).Msg("Oura asked to wait longer than allowed; giving up for this sync")
 			e := statusError(code, readErrorBody(resp))
 			e.RetryAfter, e.waitCap = wait, p.c.maxRetryAfter
 			return false, e
@@ -157,7 +160,7 @@ func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Resp
 	var wait time.Duration
 	if p.hasAfter {
 		wait = p.retryAfter
-		p.c.log.Warn().Str("path", p.path).Int("status", p.status).Dur("retry_after", wait).
+		p.c.log.Warn().Str("path", p.path).Int("status", p.status).Str("retry_after", human(wait)).
 			Int("attempt", p.attempts).Msg("Oura asked to wait before retrying; waiting")
 		return wait
 	}
@@ -168,7 +171,7 @@ func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Resp
 	if ceiling > 0 {
 		wait = time.Duration(rand.Int64N(int64(ceiling) + 1))
 	}
-	ev := p.c.log.Debug().Str("path", p.path).Int("attempt", p.attempts).Dur("wait", wait)
+	ev := p.c.log.Debug().Str("path", p.path).Int("attempt", p.attempts).Str("wait", human(wait))
 	if p.status != 0 {
 		ev = ev.Int("status", p.status)
 	}
