@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Masked replaces every secret in text the connector writes.
@@ -59,4 +60,30 @@ func (m *Masker) Mask(text string) string {
 		return text
 	}
 	return r.Replace(text)
+}
+
+// Cut bounds text to at most n bytes (plus a closing "…") for a message. Mask before cutting: a cut made
+// first could split a secret, and the masker cannot recognise half a secret. As a second guard for secrets
+// the caller did not know of, a cut never leaves a partial word behind: when it falls inside a run of the
+// characters tokens are made of (letters, digits, - _ . ~ + / =), the whole run is dropped.
+func Cut(text string, n int) string {
+	if len(text) <= n {
+		return text
+	}
+	cut := max(n, 0)
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	if tokenByte(text[cut]) {
+		for cut > 0 && tokenByte(text[cut-1]) {
+			cut--
+		}
+	}
+	return strings.TrimRight(text[:cut], " ") + "…"
+}
+
+// tokenByte reports whether c can be part of a token, key or secret (base64, base64url, JWT, hex).
+func tokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '='
 }

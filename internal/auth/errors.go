@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"source-oura/internal/oura"
+	"source-oura/protocol"
 )
 
 // Kind says what the user has to do about a failed token request.
@@ -171,15 +171,8 @@ func (e *Error) Unwrap() []error {
 // maxDetail bounds how much of the endpoint's explanation goes into a message.
 const maxDetail = 200
 
-// cleanDetail folds whitespace, removes secrets and bounds the length of an explanation.
+// cleanDetail folds whitespace, masks secrets and only then bounds the length of an explanation, so
+// that a secret is never cut into a fragment the mask cannot recognise.
 func cleanDetail(s string, secrets []string) string {
-	s = oura.Redact(strings.Join(strings.Fields(s), " "), secrets...)
-	if len(s) <= maxDetail {
-		return s
-	}
-	cut := maxDetail
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return protocol.Cut(oura.Redact(strings.Join(strings.Fields(s), " "), secrets...), maxDetail)
 }

@@ -326,7 +326,7 @@ func TestTokenEndpointFailuresAreClassified(t *testing.T) {
 		{"rate limited", 429, `{"detail":"slow down"}`, Transient, oura.RateLimited, []string{"HTTP 429"}, false, true},
 		{"200 without a token", 200, `{"token_type":"bearer"}`, Transient, oura.BadResponse, []string{"no access token"}, false, true},
 		{"secret echoed back", 400, `{"error":"invalid_grant","error_description":"token ` + rt + ` is dead"}`, Revoked, oura.Unauthorized,
-			[]string{"[redacted]"}, true, false},
+			[]string{"****"}, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hs, calls := stub(t, tc.status, tc.body)

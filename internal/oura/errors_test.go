@@ -22,7 +22,7 @@ func TestErrorDetailReadsOurasBodies(t *testing.T) {
 		{``, ""},
 		{`{"detail":"` + strings.Repeat("é", 400) + `"}`, strings.Repeat("é", maxDetail/2) + "…"},
 	} {
-		if got := errorDetail([]byte(tc.body)); got != tc.want {
+		if got := cleanDetail(errorDetail([]byte(tc.body)), nil); got != tc.want {
 			t.Errorf("errorDetail(%.50q) = %q, want %q", tc.body, got, tc.want)
 		}
 	}
