@@ -38,6 +38,8 @@ type Pages struct {
 	err   error
 	seen  map[string]struct{} // every next_token returned so far, to catch a loop
 	stats Stats
+	limit int // most pages this range may take; see pageLimit
+	days  int // days in the range, for the error when limit is hit
 }
 
 // Pages returns an iterator over the list at path (an already escaped URL path). Every request sends q; the
@@ -52,7 +54,8 @@ func (c *Client) Pages(path string, q url.Values) *Pages {
 	if start := query.Get("next_token"); start != "" {
 		seen[start] = struct{}{}
 	}
-	return &Pages{c: c, path: path, query: query, seen: seen}
+	limit, days := pageLimit(query)
+	return &Pages{c: c, path: path, query: query, seen: seen, limit: limit, days: days}
 }
 
 // Next fetches the next page and reports whether there is one to read with Page. It returns false at the end
@@ -60,6 +63,10 @@ func (c *Client) Pages(path string, q url.Values) *Pages {
 func (p *Pages) Next(ctx context.Context) bool {
 	p.page = Page{}
 	if p.done || p.err != nil {
+		return false
+	}
+	if p.n >= p.limit {
+		p.err = fmt.Errorf("fetching %s page %d: %w", p.path, p.n+1, tooManyPages(p.path, p.limit, p.days))
 		return false
 	}
 	q := p.query
