@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -37,7 +38,14 @@ func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
 	if path == "" {
 		return nil, fail("no path given; pass --%s FILE", kind)
 	}
-	f, err := os.Open(path)
+	// Only regular files: opening a named pipe with no writer blocks forever (SIGTERM
+	// included), and a device can be read without end. The stat comes first so that
+	// nothing is opened that could block; the open is non-blocking too, in case the file is
+	// swapped for a pipe between the two, and the opened file is checked again below.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return nil, fail("%s", notRegular(kind, st.Mode()))
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -55,6 +63,9 @@ func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
 	}
 	if st.IsDir() {
 		return nil, fail("is a directory, not a JSON file")
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fail("%s", notRegular(kind, st.Mode()))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxInputFileSize+1))
 	if err != nil {
@@ -76,6 +87,23 @@ func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
 		return nil, fail("is not valid JSON: %v", err)
 	}
 	return data, nil
+}
+
+// notRegular says why a file that is not a regular file is refused, and what to pass instead.
+func notRegular(kind string, mode fs.FileMode) string {
+	what := "a special file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&fs.ModeCharDevice != 0:
+		what = "a character device"
+	case mode&fs.ModeDevice != 0:
+		what = "a device"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket"
+	}
+	return fmt.Sprintf("is %s, not a regular file; save the %s JSON to a file and pass its path to --%s (pipes such as <(...) are not read)",
+		what, kind, kind)
 }
 
 // unwrapPath drops the *fs.PathError wrapper, whose text repeats the path.
