@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func writeFile(t *testing.T, content string) string {
@@ -156,5 +158,46 @@ func TestParseStateErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "state file s.json") {
 			t.Errorf("%s: want %q, got %v", doc, want, err)
 		}
+	}
+}
+
+// TestReadJSONFileRefusesAFIFOWithoutBlocking: a named pipe with no writer used to block the
+// open forever; it is refused at once with an error naming the file and what to pass.
+func TestReadJSONFileRefusesAFIFOWithoutBlocking(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "config.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	for _, kind := range []string{"config", "catalog", "state"} {
+		done := make(chan error, 1)
+		go func() { _, err := ReadJSONFile(kind, fifo, true); done <- err }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(2 * time.Second):
+			// Give the blocked open a writer so the goroutine ends, then fail.
+			if w, werr := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); werr == nil {
+				w.Close()
+			}
+			<-done
+			t.Fatalf("%s: ReadJSONFile blocked on a FIFO", kind)
+		}
+		var fe *FileError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), kind+" file "+fifo) ||
+			!strings.Contains(err.Error(), "named pipe") || !strings.Contains(err.Error(), "--"+kind) {
+			t.Errorf("%s: want a file error naming the FIFO, got %v", kind, err)
+		}
+	}
+}
+
+// TestReadJSONFileRefusesDevices: a character device is not read (/dev/zero would be read
+// up to the size limit, /dev/stdin of a terminal would wait for typing).
+func TestReadJSONFileRefusesDevices(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	_, err := ReadJSONFile("config", "/dev/zero", false)
+	if err == nil || !strings.Contains(err.Error(), "character device") {
+		t.Fatalf("got %v", err)
 	}
 }
