@@ -11,6 +11,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"source-oura/internal/jsonscan"
 	"source-oura/schemas"
 )
 
@@ -20,9 +21,16 @@ var dateTimeRe = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\
 
 // Validator checks records against their stream schema. A record that fails is still
 // emitted; the validator only counts and reports.
+//
+// Every record is checked in its raw bytes by jsonscan, in the same pass that splits it from
+// the page; only records that fail there are decoded and checked again by jsonschema/v5,
+// whose messages are the ones reported. The two agree on every record but one rule: a
+// number with a fraction or exponent (1.0) is not an integer for jsonscan, the acceptance
+// tests and typed destinations, while jsonschema/v5 accepts it. A differential test and a
+// fuzz target hold them to that.
 type Validator struct {
 	schemas map[string]*jsonschema.Schema
-	fast    map[string]*fastSchema
+	fast    map[string]*jsonscan.Schema
 }
 
 // NewValidator compiles every stream's schema.
@@ -34,7 +42,7 @@ func NewValidator() (*Validator, error) {
 		s, ok := v.(string)
 		return !ok || dateTimeRe.MatchString(s)
 	}
-	v := &Validator{schemas: map[string]*jsonschema.Schema{}, fast: map[string]*fastSchema{}}
+	v := &Validator{schemas: map[string]*jsonschema.Schema{}, fast: map[string]*jsonscan.Schema{}}
 	for _, s := range registry {
 		doc, err := schemas.Get(s.Name)
 		if err != nil {
@@ -49,38 +57,45 @@ func NewValidator() (*Validator, error) {
 			return nil, fmt.Errorf("schema %s: %w", s.Name, err)
 		}
 		v.schemas[s.Name] = sch
-		if f, err := compileFast(doc); err == nil {
+		if f, err := jsonscan.Compile(doc); err == nil {
 			v.fast[s.Name] = f
 		}
 	}
 	return v, nil
 }
 
-// strictIntegerFailure is reported when only the strict integer rule fails: jsonschema/v5
-// accepts 1.0 as an integer, the acceptance tests and typed destinations do not.
-const strictIntegerFailure = "/: a number is written with a fraction or exponent where the schema asks for an integer"
+// Schema returns the stream's schema compiled for jsonscan, or nil when jsonscan cannot
+// honour it (jsonschema/v5 then checks every record of the stream).
+func (v *Validator) Schema(stream string) *jsonscan.Schema { return v.fast[stream] }
 
 // CheckRaw validates one record in its raw bytes and returns its top-level string value of
 // cursorField ("" if none or not a string) and the failing field paths (none if valid).
-// Valid records never leave their bytes; invalid ones are decoded and checked again with
-// jsonschema/v5 for the messages.
 func (v *Validator) CheckRaw(stream string, raw []byte, cursorField string) (cursor string, failures []string) {
-	if f := v.fast[stream]; f != nil {
-		c, ok := f.check(raw, cursorField)
-		if ok {
-			return c, nil
-		}
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	res, err := jsonscan.Check(raw, v.fast[stream], cursorField)
+	if err != nil {
 		return "", []string{"/: " + err.Error()}
 	}
-	cursor, _ = doc[cursorField].(string)
-	failures = v.Check(stream, doc)
-	if len(failures) == 0 && v.fast[stream] != nil {
-		failures = []string{strictIntegerFailure}
+	return res.Cursor, v.Explain(stream, raw, res)
+}
+
+// Explain returns the failing field paths of a record jsonscan has checked (res). Valid
+// records never leave their bytes; invalid ones are decoded and checked by jsonschema/v5 for
+// its messages. Where jsonschema/v5 finds nothing wrong, jsonscan's own finding is the real
+// failure and is reported as it is (by design only the strict integer rule gets there).
+func (v *Validator) Explain(stream string, raw []byte, res jsonscan.Result) []string {
+	fast := v.fast[stream]
+	if fast != nil && res.SchemaOK {
+		return nil
 	}
-	return cursor, failures
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return []string{"/: " + err.Error()}
+	}
+	failures := v.Check(stream, doc)
+	if len(failures) == 0 && fast != nil {
+		failures = []string{res.Failure}
+	}
+	return failures
 }
 
 // Check validates a decoded record and returns the failing field paths (empty if valid).
