@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"source-oura/internal/netpolicy"
 )
 
 // Auth kinds, as the credentials.auth_type const values spell them.
@@ -363,27 +363,11 @@ func (c *Config) fillAuth(obj map[string]any) error {
 }
 
 // checkBaseURL accepts https URLs, and http only for loopback hosts, so that a token is never
-// sent in clear text over a network.
+// sent in clear text over a network. It normalises the URL once (host lower-cased, trailing
+// slash trimmed), so every later decision (proxy, same origin) sees one spelling; the rule is
+// netpolicy's, shared with the Oura client and the OAuth token client.
 func checkBaseURL(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", fmt.Errorf("%q is not an http(s) URL such as https://api.ouraring.com", s)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q must not carry credentials, a query or a fragment", s)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("%q uses plain http; use https (http is allowed only for localhost/127.0.0.1)", s)
-	}
-	return strings.TrimRight(s, "/"), nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return netpolicy.BaseURL("", s)
 }
 
 // ParseTime reads start_datetime/end_datetime: RFC 3339 (which includes the

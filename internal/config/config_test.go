@@ -92,7 +92,7 @@ func TestRangesAndRules(t *testing.T) {
 		`{"credentials":{"auth_type":"magic"}}`:                              "credentials",
 		`{"api_key":"abcdef","base_url":"ftp://x"}`:                          "base_url",
 		`{"api_key":"abcdef","base_url":"http://10.0.0.1"}`:                  "plain http",
-		`{"api_key":"abcdef","base_url":"https://user:pw@api.ouraring.com"}`: "credentials, a query",
+		`{"api_key":"abcdef","base_url":"https://user:pw@api.ouraring.com"}`: "user name or password",
 		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":"c","token_expiry_date":"tomorrow"}}`:          "token_expiry_date",
 		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":"c","token_url":"http://evil.example/token"}}`: "credentials.token_url",
 	}
