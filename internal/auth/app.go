@@ -9,13 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"source-oura/internal/netpolicy"
 	"source-oura/internal/oura"
 )
 
@@ -62,29 +62,16 @@ func (a App) check() error {
 }
 
 // CheckURL accepts absolute https URLs, and http ones only for a loopback host, so that
-// secrets never cross a network in clear text. what names the URL in the error.
+// secrets never cross a network in clear text. what names the URL in the error. The rule lives
+// in netpolicy, shared with the config and the Oura client.
 func CheckURL(what, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("the %s %q is not an http(s) URL", what, raw)
-	}
-	if u.User != nil || u.Fragment != "" {
-		return fmt.Errorf("the %s %q must not carry credentials or a fragment", what, raw)
-	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
-		return fmt.Errorf("the %s %q uses plain http; use https (http is allowed only for localhost)", what, raw)
-	}
-	return nil
+	_, err := netpolicy.CheckURL(what, raw)
+	return err
 }
 
-// IsLoopback reports whether host names this computer: localhost or a loopback address.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// IsLoopback reports whether host names this computer: localhost in any letter case or a
+// loopback address (see netpolicy.IsLoopback).
+func IsLoopback(host string) bool { return netpolicy.IsLoopback(host) }
 
 // AuthorizeURL returns the consent page address for this app. The scope is left out on purpose:
 // Oura then asks the user for every scope, which suits a connector that reads every collection.
@@ -154,6 +141,11 @@ func (a App) post(ctx context.Context, grant string, form url.Values, grantSecre
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	resp, err := a.client().Do(req)
+	if re, ok := netpolicy.AsRedirect(err); ok {
+		e := fail(re.Status, Refused) // the token URL is wrong; asking again will not help
+		e.Err = re
+		return Tokens{}, e
+	}
 	if err != nil {
 		e := fail(0, Transient)
 		e.Err = oura.RedactError(err, secrets...)
@@ -254,7 +246,9 @@ func (a App) client() *http.Client {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// No redirect is followed (0 hops): a redirected POST becomes a GET without the form, and a
+	// redirect elsewhere would carry the client secret away. netpolicy names the target in the error.
+	netpolicy.Apply(c, "credentials.token_url", 0)
 	return c
 }
 
