@@ -121,7 +121,13 @@ func TestMetadata(t *testing.T) {
 	for _, h := range list {
 		hosts[h.(string)] = true
 	}
-	for _, u := range []string{spec.ConnectionSpecification.Properties.BaseURL.Default, spec.AdvancedAuth.OAuth.Input.TokenURL} {
+	// The token URL is a template choosing between Oura's two OAuth hosts: every URL in it counts.
+	called := append([]string{spec.ConnectionSpecification.Properties.BaseURL.Default},
+		regexp.MustCompile(`https?://[^\s'"{}]+`).FindAllString(spec.AdvancedAuth.OAuth.Input.TokenURL, -1)...)
+	if len(called) < 2 {
+		t.Errorf("no URL in the spec's access_token_url %q", spec.AdvancedAuth.OAuth.Input.TokenURL)
+	}
+	for _, u := range called {
 		pu, err := url.Parse(u)
 		if err != nil || !hosts[pu.Hostname()] {
 			t.Errorf("allowedHosts %v lacks the host of %q, which the connector calls", sortedKeys(toAny(hosts)), u)
@@ -179,11 +185,15 @@ func parseDockerfile(text string) (*dockerfile, error) {
 			// Only the last stage makes the image.
 			d.labels, d.env, d.entrypoint, d.user = map[string]string{}, map[string]string{}, nil, ""
 		case "ARG":
-			k, v, _ := strings.Cut(rest, "=")
-			d.args[k] = unquote(v)
+			// A bare `ARG NAME` brings a global ARG into a stage; it keeps the default.
+			if k, v, ok := strings.Cut(rest, "="); ok {
+				d.args[k] = unquote(v)
+			} else if _, known := d.args[k]; !known {
+				d.args[k] = ""
+			}
 		case "LABEL":
 			for k, v := range pairs(rest) {
-				d.labels[k] = v
+				d.labels[k] = os.Expand(v, func(name string) string { return d.args[name] })
 			}
 		case "ENV":
 			for k, v := range pairs(rest) {
@@ -256,6 +266,9 @@ func TestDockerfile(t *testing.T) {
 		if d.args[a] == "" || strings.Contains(d.args[a], "scratch") || strings.Contains(d.args[a], "distroless") {
 			t.Errorf("ARG %s defaults to %q; it needs a real image, and the runtime one needs /bin/sh", a, d.args[a])
 		}
+		if !fullyQualified(d.args[a]) {
+			t.Errorf("ARG %s defaults to %q; write the registry too (docker.io/library/…): podman has no short-name alias for it", a, d.args[a])
+		}
 	}
 	build := strings.Join(d.runs, "\n")
 	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-X main.version=${VERSION}"} {
@@ -263,6 +276,13 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("no RUN builds with %s", want)
 		}
 	}
+}
+
+// fullyQualified reports whether an image reference names its registry, the way podman and
+// buildah read it: a first path component with a dot or a port, or localhost.
+func fullyQualified(ref string) bool {
+	host, _, ok := strings.Cut(ref, "/")
+	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
 }
 
 // TestDockerfileParser checks the parser on a Dockerfile broken the ways the image test's
@@ -285,6 +305,17 @@ USER root
 	}
 	if d.env["AIRBYTE_ENTRYPOINT"] != "/bin/x --flag" || strings.Join(d.entrypoint, " ") != "/bin/x --flag" || d.user != "root" {
 		t.Errorf("parsed env %v, entrypoint %v, user %q", d.env, d.entrypoint, d.user)
+	}
+	// A global ARG's default reaches a stage that names it, and labels expand it.
+	d, err = parseDockerfile("ARG V=1.2.3\nFROM a\nARG V\nLABEL v=\"${V}\"\n")
+	if err != nil || d.args["V"] != "1.2.3" || d.labels["v"] != "1.2.3" {
+		t.Errorf("ARG V default %q, label v %q (%v); want 1.2.3 both", d.args["V"], d.labels["v"], err)
+	}
+	for ref, want := range map[string]bool{"docker.io/library/alpine:3.22": true, "localhost/x:1": true,
+		"registry:5000/x": true, "alpine:3.22": false, "library/alpine": false} {
+		if fullyQualified(ref) != want {
+			t.Errorf("fullyQualified(%q) = %v", ref, !want)
+		}
 	}
 	if _, err := parseDockerfile("FROM b\nENTRYPOINT /bin/x\n"); err == nil {
 		t.Error("a shell-form ENTRYPOINT was accepted; Airbyte needs the exec form to compare it")
