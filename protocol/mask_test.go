@@ -1,0 +1,40 @@
+package protocol
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestMaskLongestFirst: a secret that contains another is hidden whole, whatever order they were added in.
+func TestMaskLongestFirst(t *testing.T) {
+	m := NewMasker("abcdef", "abcdef-refresh-123456")
+	if got := m.Mask("token abcdef-refresh-123456 end"); got != "token "+Masked+" end" {
+		t.Errorf("Mask = %q; want the longer secret masked whole", got)
+	}
+	if got := NewMasker("abcde").Mask("abcde"); got != "abcde" {
+		t.Errorf("a 5-character value was masked: %q; values under MinSecretLength are left alone", got)
+	}
+}
+
+// TestCutNeverLeavesAPieceOfAWord: cutting inside a token-like word drops the whole word, so a secret the
+// caller did not mask cannot leave a fragment; a cut between words keeps the words before it.
+func TestCutNeverLeavesAPieceOfAWord(t *testing.T) {
+	secret := "Zq8vN3kLm2Xp7Rt5Yw1Bc4Df6Gh9Jk0"
+	text := strings.Repeat("a ", 140) + secret + " trailing words"
+	got := Cut(text, 300)
+	for i := 0; i+6 <= len(secret); i++ {
+		if strings.Contains(got, secret[i:i+6]) {
+			t.Fatalf("Cut left %q of the secret: %q", secret[i:i+6], got)
+		}
+	}
+	if !strings.HasSuffix(got, "a…") || len(got) > 300+len("…") {
+		t.Errorf("Cut = %q; want the words before the secret and an ellipsis", got)
+	}
+	if got := Cut("short", 300); got != "short" {
+		t.Errorf("Cut of a short text = %q", got)
+	}
+	if got := Cut(strings.Repeat("é", 400), 300); !utf8.ValidString(got) || got != strings.Repeat("é", 150)+"…" {
+		t.Errorf("Cut splits a character: %q", got)
+	}
+}
