@@ -61,7 +61,7 @@ func (w *rateWindow) wait(ctx context.Context) (time.Time, error) {
 		if delay <= 0 {
 			return at, nil
 		}
-		w.log.Info().Dur("wait", delay).Int("limit", w.limit).Dur("window", w.span).
+		w.log.Info().Str("wait", human(delay)).Int("limit", w.limit).Str("window", human(w.span)).
 			Msg("Oura request budget used up; waiting for the window to move")
 		if err := w.clock.Sleep(ctx, delay); err != nil {
 			return time.Time{}, fmt.Errorf("waiting for the Oura request budget: %w", err)
