@@ -35,10 +35,87 @@ type Tokens struct {
 	Scope string
 }
 
+// The two kinds of Oura OAuth app, as credentials.oauth_app_type spells them. Where an app was
+// registered decides where its tokens come from: cloud.ouraring.com apps use the classic
+// endpoints; apps of the newer developer portal (developer.ouraring.com) were reported to get
+// 400 invalid_request from the classic token endpoint on refresh and to need moi.ouraring.com.
+const (
+	AppCloud           = "cloud"
+	AppDeveloperPortal = "developer_portal"
+)
+
+// Oura's OAuth endpoints for each app type (notes §9; the portal ones are unverified against
+// the live service, which is why a cloud app falls back to the portal token URL, see Source).
+const (
+	ClassicAuthorizeURL = "https://cloud.ouraring.com/oauth/authorize"
+	ClassicTokenURL     = "https://api.ouraring.com/oauth/token"
+	PortalAuthorizeURL  = "https://moi.ouraring.com/oauth/v2/ext/oauth-authorize"
+	PortalTokenURL      = "https://moi.ouraring.com/oauth/v2/ext/oauth-token"
+	// ouraAPI is the data API whose OAuth endpoints are the ones above.
+	ouraAPI = "https://api.ouraring.com"
+)
+
+// Endpoints returns the consent page and the token endpoint of an app type ("" means cloud).
+// For Oura's own API they are Oura's addresses. For any other base URL (a local emulator, a
+// proxy) they are the same paths under that base, so that the client secret and the grants go
+// only to the origin the user configured.
+func Endpoints(appType, baseURL string) (authorizeURL, tokenURL string, err error) {
+	base := strings.TrimRight(baseURL, "/")
+	own := strings.EqualFold(base, ouraAPI)
+	switch appType {
+	case "", AppCloud:
+		if own {
+			return ClassicAuthorizeURL, ClassicTokenURL, nil
+		}
+		return base + "/oauth/authorize", base + "/oauth/token", nil
+	case AppDeveloperPortal:
+		if own {
+			return PortalAuthorizeURL, PortalTokenURL, nil
+		}
+		return base + portalAuthorizePath, base + portalTokenPath, nil
+	}
+	return "", "", fmt.Errorf("the OAuth app type %q is not known; use %q (apps from cloud.ouraring.com) or %q "+
+		"(apps from developer.ouraring.com)", appType, AppCloud, AppDeveloperPortal)
+}
+
+// The paths of the portal endpoints, kept under a non-Oura base URL.
+const (
+	portalAuthorizePath = "/oauth/v2/ext/oauth-authorize"
+	portalTokenPath     = "/oauth/v2/ext/oauth-token"
+)
+
+// TokenEndpoints picks where a config's refreshes go, and where to try once more when the first
+// endpoint refuses in the way Oura refuses portal apps at the classic endpoint. tokenURL is
+// credentials.token_url as resolved by the config (base URL + /oauth/token when not set). A
+// token URL other than that default is the user's explicit choice and gets no fallback; an app
+// declared developer_portal gets none either, because it was asked for by name.
+func TokenEndpoints(appType, baseURL, tokenURL string) (primary, fallback string, err error) {
+	_, chosen, err := Endpoints(appType, baseURL)
+	if err != nil {
+		return "", "", err
+	}
+	_, classic, _ := Endpoints(AppCloud, baseURL)
+	_, portal, _ := Endpoints(AppDeveloperPortal, baseURL)
+	switch {
+	case tokenURL != "" && tokenURL != classic:
+		return tokenURL, "", nil
+	case chosen == portal:
+		return portal, "", nil
+	}
+	return classic, portal, nil
+}
+
 // App is an OAuth application registered with Oura, and the endpoint that issues its tokens.
 type App struct {
 	// TokenURL is the token endpoint, e.g. https://api.ouraring.com/oauth/token.
-	TokenURL     string
+	TokenURL string
+	// FallbackTokenURL, when set, is tried once when TokenURL refuses a refresh with 400
+	// invalid_request, Oura's reported answer to apps of its newer developer portal at the
+	// classic endpoint. A Source that succeeds there keeps using it for the rest of the run.
+	FallbackTokenURL string
+	// Warn, when set, receives the advice to set credentials.oauth_app_type after the fallback
+	// was needed.
+	Warn         func(msg string)
 	ClientID     string
 	ClientSecret string
 	// HTTPClient carries the requests; nil uses a plain client. Redirects are never followed, and a
@@ -56,6 +133,11 @@ func (a App) check() error {
 	} {
 		if strings.TrimSpace(f.val) == "" {
 			return fmt.Errorf("the OAuth %s is empty", f.name)
+		}
+	}
+	if a.FallbackTokenURL != "" {
+		if err := CheckURL("fallback token URL", a.FallbackTokenURL); err != nil {
+			return err
 		}
 	}
 	return CheckURL("token URL", a.TokenURL)

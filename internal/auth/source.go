@@ -32,6 +32,9 @@ type Source struct {
 	mu       sync.Mutex
 	cur      Tokens
 	failed   *Error // a refresh failure that only the user can fix; every later call returns it
+	// classicRefusal is the classic endpoint's 400 invalid_request when failed comes from the
+	// fallback endpoint, so that the error says both were tried.
+	classicRefusal *Error
 	rejected int    // refreshes made because of a 401
 	lost     bool   // a refresh got no answer, so Oura may have rotated the token without telling us
 }
@@ -111,8 +114,7 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 	if s.failed != nil {
 		// The refresh token is spent or the client is wrong: asking again would only repeat the
 		// answer, once per stream.
-		e := *s.failed
-		return &e
+		return s.failure(s.failed)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("not refreshing the access token: %w", err)
@@ -120,7 +122,13 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 	// Once sent, a refresh is allowed to finish even if the sync is being stopped: Oura spends
 	// the old refresh token on receipt, so an answer thrown away would lose the only working one.
 	// The HTTP client's timeout still bounds the wait.
-	t, err := s.app.refresh(context.WithoutCancel(ctx), s.cur.RefreshToken)
+	ctx = context.WithoutCancel(ctx)
+	t, err := s.app.refresh(ctx, s.cur.RefreshToken)
+	var classic *Error
+	if err != nil && s.app.FallbackTokenURL != "" && portalRefusal(err) {
+		errors.As(err, &classic)
+		t, err = s.refreshAtFallback(ctx, classic)
+	}
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
@@ -136,6 +144,10 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 			e.EarlierAnswerLost = s.lost && e.Kind == Revoked
 			failed := *e
 			s.failed = &failed
+			s.classicRefusal = classic
+		}
+		if classic != nil {
+			return &bothRefused{classic: classic, fallback: e}
 		}
 		return e
 	}
@@ -148,3 +160,61 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 	}
 	return nil
 }
+
+// failure returns a fresh copy of a stored failure, because callers fill in fields of the
+// errors they find.
+func (s *Source) failure(stored *Error) error {
+	e := *stored
+	if s.classicRefusal != nil {
+		c := *s.classicRefusal
+		return &bothRefused{classic: &c, fallback: &e}
+	}
+	return &e
+}
+
+// portalRefusal reports the answer Oura was reported to give a refresh of an app from its newer
+// developer portal at the classic token endpoint: 400 invalid_request. invalid_grant (a spent
+// refresh token) is not it: the other endpoint would not know that token either.
+func portalRefusal(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Grant == grantRefresh && e.Status == http.StatusBadRequest && e.Code == "invalid_request"
+}
+
+// refreshAtFallback tries the refresh once at the developer portal's token endpoint after the
+// classic one refused it. Success moves the Source to that endpoint for the rest of the run and
+// warns, because the config should say which app it is: every run would otherwise knock at the
+// wrong door first.
+func (s *Source) refreshAtFallback(ctx context.Context, classic *Error) (Tokens, error) {
+	portal := s.app
+	portal.TokenURL, portal.FallbackTokenURL = s.app.FallbackTokenURL, ""
+	t, err := portal.refresh(ctx, s.cur.RefreshToken)
+	if err != nil {
+		return Tokens{}, err
+	}
+	s.app = portal
+	if s.app.Warn != nil {
+		s.app.Warn(fmt.Sprintf("Oura's classic token endpoint %s refused to refresh the access token (HTTP 400 "+
+			"invalid_request) and the developer-portal endpoint %s accepted it: your OAuth app was registered on "+
+			"Oura's newer developer portal. Set credentials.oauth_app_type to %q (in Airbyte: the source's "+
+			"settings, OAuth app type) so that refreshes go there first.", classic.TokenURL, portal.TokenURL,
+			AppDeveloperPortal))
+	}
+	return t, nil
+}
+
+// bothRefused is a refresh that failed at the classic token endpoint with 400 invalid_request
+// and then at the developer portal's endpoint. It unwraps to the second failure, which decides
+// whether trying later can help.
+type bothRefused struct {
+	classic, fallback *Error
+}
+
+func (e *bothRefused) Error() string {
+	return fmt.Sprintf("tried both of Oura's token endpoints: the classic %s answered HTTP 400 invalid_request "+
+		"(its answer to apps of the newer developer portal), then the developer portal's %s failed: %s. "+
+		"Check that credentials.oauth_app_type names where your Oura app was registered (%q for "+
+		"cloud.ouraring.com, %q for developer.ouraring.com), then authenticate again",
+		e.classic.TokenURL, e.fallback.TokenURL, e.fallback.Error(), AppCloud, AppDeveloperPortal)
+}
+
+func (e *bothRefused) Unwrap() error { return e.fallback }
