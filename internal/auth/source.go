@@ -32,11 +32,12 @@ type Source struct {
 	mu       sync.Mutex
 	cur      Tokens
 	failed   *Error // a refresh failure that only the user can fix; every later call returns it
+	rejected int    // refreshes made because of a 401
+	lost     bool   // a refresh got no answer, so Oura may have rotated the token without telling us
+
 	// classicRefusal is the classic endpoint's 400 invalid_request when failed comes from the
 	// fallback endpoint, so that the error says both were tried.
 	classicRefusal *Error
-	rejected int    // refreshes made because of a 401
-	lost     bool   // a refresh got no answer, so Oura may have rotated the token without telling us
 }
 
 var _ oura.TokenSource = (*Source)(nil)
