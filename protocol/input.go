@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"unicode/utf8"
@@ -84,6 +86,9 @@ func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
 		return nil, fail("is not valid UTF-8 text; save it as UTF-8 JSON")
 	}
 	if err := checkJSON(data); err != nil {
+		if kind == "catalog" && jsonLines(data) {
+			return data, nil // the raw output of discover: ParseAnyCatalog finds the CATALOG line
+		}
 		return nil, fail("is not valid JSON: %v", err)
 	}
 	return data, nil
@@ -329,4 +334,207 @@ func jsonKind(data []byte) string {
 	default:
 		return "a number"
 	}
+}
+
+// catalogAdvice ends every error about the shape of a --catalog file: what the connector accepts.
+const catalogAdvice = "pass a configured catalog, the output of discover (as is, or its catalog), or leave out --catalog to read every stream"
+
+// maxCatalogLines bounds how many lines of a discover output are looked at for the CATALOG message.
+// discover writes one catalog and a few logs; the 16 MiB file bound caps the bytes.
+const maxCatalogLines = 10000
+
+// ParseAnyCatalog decodes --catalog in any of the shapes a person may hold: a configured catalog (checked
+// by ParseCatalog), the bare catalog from discover ({"streams":[{"name":…,"json_schema":…}]}), or the raw
+// output of discover (lines of messages, of which the CATALOG one is used and the others ignored). For the
+// last two, which say nothing of sync modes, each stream gets incremental + append_dedup when
+// incremental(name) says the stream supports it, else full_refresh + overwrite, and chosen is true.
+// Any other shape is a *FileError that says what the file looked like and what to pass.
+func ParseAnyCatalog(path string, data []byte, incremental func(name string) bool) (c *ConfiguredCatalog, chosen bool, err error) {
+	fail := func(format string, a ...any) error {
+		return &FileError{Kind: "catalog", Path: path, Problem: fmt.Sprintf(format, a...) + "; " + catalogAdvice}
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		return nil, false, fail("is empty")
+	}
+	var top map[string]json.RawMessage
+	if data[0] != '{' || json.Unmarshal(data, &top) != nil {
+		if data[0] == '{' && jsonLines(data) {
+			cat, err := catalogFromMessages(data, fail)
+			if err != nil {
+				return nil, false, err
+			}
+			c, err := configure(cat, incremental, fail)
+			return c, err == nil, err
+		}
+		if data[0] == '[' {
+			return nil, false, fail("is a JSON array, not a catalog object")
+		}
+		return nil, false, fail("is not a JSON object")
+	}
+	if _, ok := top["type"]; ok {
+		cat, err := catalogFromMessages(data, fail)
+		if err != nil {
+			return nil, false, err
+		}
+		c, err := configure(cat, incremental, fail)
+		return c, err == nil, err
+	}
+	raw, ok := top["streams"]
+	if !ok {
+		return nil, false, fail("is a JSON object with %s but no \"streams\"", describeKeys(top))
+	}
+	var elems []map[string]json.RawMessage
+	if json.Unmarshal(raw, &elems) != nil || len(elems) == 0 {
+		c, err := ParseCatalog(path, data) // its errors say what is wrong with "streams"
+		return c, false, err
+	}
+	_, configured := elems[0]["stream"]
+	_, bare := elems[0]["name"]
+	switch {
+	case configured:
+		c, err := ParseCatalog(path, data)
+		return c, false, err
+	case bare:
+		var cat Catalog
+		if err := json.Unmarshal(data, &cat); err != nil {
+			return nil, false, fail("looks like a catalog from discover but %s", describeDecodeError(err))
+		}
+		c, err := configure(&cat, incremental, fail)
+		return c, err == nil, err
+	}
+	return nil, false, fail(`streams[0] has neither "stream" (as in a configured catalog) nor "name" (as in a catalog from discover)`)
+}
+
+// catalogFromMessages finds the first CATALOG message among lines of Airbyte messages. Lines that are not
+// messages are ignored, like the other message types; the error lists the types that were there instead.
+func catalogFromMessages(data []byte, fail func(string, ...any) error) (*Catalog, error) {
+	seen := map[string]int{}
+	var order []string
+	lines := 0
+	for len(data) > 0 && lines < maxCatalogLines {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		lines++
+		var m struct {
+			Type    MessageType     `json:"type"`
+			Catalog json.RawMessage `json:"catalog"`
+		}
+		if json.Unmarshal(line, &m) != nil || m.Type == "" {
+			continue
+		}
+		if m.Type != TypeCatalog {
+			if seen[string(m.Type)] == 0 {
+				order = append(order, string(m.Type))
+			}
+			seen[string(m.Type)]++
+			continue
+		}
+		var cat Catalog
+		if err := json.Unmarshal(m.Catalog, &cat); err != nil {
+			return nil, fail("has a CATALOG message whose catalog %s", describeDecodeError(err))
+		}
+		return &cat, nil
+	}
+	if len(order) == 0 {
+		return nil, fail("has no Airbyte message with a \"type\"")
+	}
+	kinds := make([]string, len(order))
+	for i, t := range order {
+		kinds[i] = fmt.Sprintf("%d %s", seen[t], t)
+	}
+	return nil, fail("holds Airbyte messages (%s) but no CATALOG message", strings.Join(kinds, ", "))
+}
+
+// configure turns a catalog from discover into a configured one, choosing each stream's modes.
+func configure(cat *Catalog, incremental func(string) bool, fail func(string, ...any) error) (*ConfiguredCatalog, error) {
+	if len(cat.Streams) == 0 {
+		return nil, fail("holds a catalog with no streams")
+	}
+	c := &ConfiguredCatalog{Streams: make([]ConfiguredStream, 0, len(cat.Streams))}
+	for i, s := range cat.Streams {
+		if s.Name == "" {
+			return nil, fail("streams[%d] of the catalog has no name", i)
+		}
+		cs := ConfiguredStream{Stream: s, SyncMode: FullRefresh, DestinationSyncMode: Overwrite}
+		if incremental != nil && incremental(s.Name) {
+			cs.SyncMode, cs.DestinationSyncMode = Incremental, AppendDedup
+		}
+		c.Streams = append(c.Streams, cs)
+	}
+	return c, nil
+}
+
+// jsonLines reports whether data is more than one line and every non-blank line is valid JSON, the way
+// the commands print messages.
+func jsonLines(data []byte) bool {
+	n := 0
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) {
+			return false
+		}
+		n++
+	}
+	return n > 1
+}
+
+// describeKeys lists up to five of an object's keys, sorted, for an error message.
+func describeKeys(obj map[string]json.RawMessage) string {
+	if len(obj) == 0 {
+		return "no keys"
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	more := ""
+	if len(keys) > 5 {
+		more = fmt.Sprintf(" and %d more", len(keys)-5)
+		keys = keys[:5]
+	}
+	for i, k := range keys {
+		keys[i] = strconv.Quote(truncateKey(k))
+	}
+	return "keys " + strings.Join(keys, ", ") + more
+}
+
+func truncateKey(k string) string {
+	if len(k) <= 40 {
+		return k
+	}
+	cut := 40
+	for cut > 0 && !utf8.RuneStart(k[cut]) {
+		cut--
+	}
+	return k[:cut] + "…"
+}
+
+// Streams lists the streams that have state, sorted by name then namespace, so that a caller can say which
+// of them it will not use.
+func (s *InputState) Streams() []StreamDescriptor {
+	if s == nil {
+		return nil
+	}
+	out := make([]StreamDescriptor, 0, len(s.exact))
+	for d := range s.exact {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Namespace < out[j].Namespace
+	})
+	return out
 }

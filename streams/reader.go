@@ -91,19 +91,27 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 	sums := make([]Summary, len(jobs))
 	sem := make(chan struct{}, r.Concurrency)
 	var wg sync.WaitGroup
+	var stop authStop
 	// Streams start in catalog order as slots free up; once the sync is cancelled, the rest
-	// still run, see the cancelled context at once and end INCOMPLETE.
+	// still run, see the cancelled context at once and end INCOMPLETE. Once Oura has rejected
+	// the token for good, the rest are not attempted at all.
 	for i := range jobs {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			sem <- struct{}{}
 		}
+		if stop.get() != nil {
+			<-sem
+			sums[i] = r.skip(jobs[i])
+			continue
+		}
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			sums[i] = r.readStream(ctx, jobs[i])
+			stop.note(sums[i].Err)
 		}(i)
 	}
 	wg.Wait()
@@ -119,6 +127,9 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 			failed = append(failed, s.Stream)
 			types[failureType(s.Err)] = true
 		}
+	}
+	if err := stop.get(); err != nil {
+		return &AuthError{Err: err, Failed: failed}
 	}
 	if len(failed) > 0 {
 		t := protocol.TransientError

@@ -53,7 +53,7 @@ var commandFlags = map[string]struct{ allowed, required []string }{
 	"spec":     {},
 	"check":    {allowed: []string{"config"}, required: []string{"config"}},
 	"discover": {allowed: []string{"config"}, required: []string{"config"}},
-	"read":     {allowed: []string{"config", "catalog", "state"}, required: []string{"config", "catalog"}},
+	"read":     {allowed: []string{"config", "catalog", "state"}, required: []string{"config"}}, // no --catalog: every stream
 	"auth": {allowed: []string{"client-id", "client-secret", "redirect-uri", "output", "base-url", "authorize-url", "token-url", "code"},
 		required: []string{"client-id", "client-secret"}},
 }
@@ -136,7 +136,7 @@ Usage:
   source-oura spec
   source-oura check    --config FILE
   source-oura discover --config FILE
-  source-oura read     --config FILE --catalog FILE [--state FILE]
+  source-oura read     --config FILE [--catalog FILE] [--state FILE]
   source-oura auth     --client-id ID --client-secret SECRET [--redirect-uri URI] [--output FILE]
                        [--paste | --code CODE] [--base-url URL] [--authorize-url URL] [--token-url URL]
 

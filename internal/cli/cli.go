@@ -154,11 +154,11 @@ func (r *run) check(ctx context.Context) int {
 		_ = r.out.ConnectionStatus(protocol.StatusFailed, err.Error())
 		return ExitOK
 	}
-	path := "/v2/usercollection/personal_info"
-	if cfg.Sandbox {
-		path = "/v2/sandbox/usercollection/daily_activity"
+	if !cfg.Sandbox {
+		return r.checkScopes(ctx, client)
 	}
-	_, err = client.Get(ctx, path, nil)
+	// The sandbox needs no scope: one request shows whether the token works.
+	_, err = client.Get(ctx, "/v2/sandbox/usercollection/daily_activity", nil)
 	if err == nil {
 		_ = r.out.ConnectionStatus(protocol.StatusSucceeded, "")
 		return ExitOK

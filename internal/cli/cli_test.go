@@ -129,7 +129,7 @@ func TestExitCodeTable(t *testing.T) {
 		{"read ok", []string{"read", "--config", good, "--catalog", catalog}, 0, "", "", ""},
 		{"read missing catalog", []string{"read", "--config", good, "--catalog", missing}, 1, "", protocol.ConfigError, "catalog file"},
 		{"unknown command", []string{"sync"}, 2, "", protocol.ConfigError, `unknown command "sync"`},
-		{"missing flag", []string{"read", "--config", good}, 2, "", protocol.ConfigError, "needs --catalog"},
+		{"missing flag", []string{"read", "--catalog", catalog}, 2, "", protocol.ConfigError, "needs --config"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestExitCodeTable(t *testing.T) {
 }
 
 func TestCheckFailsWithAdviceForMissingScope(t *testing.T) {
-	_, url := emulator(t, "daily")
+	_, url := emulator(t, []string{}...) // no scope at all: nothing can be read (some scopes: check_cli_test.go)
 	r := runCLI(t, "check", "--config", configFor(t, url, testToken))
 	st := r.ofType(protocol.TypeConnectionStatus)
 	if r.code != 0 || len(st) != 1 || st[0].ConnectionStatus.Status != protocol.StatusFailed {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"source-oura/internal/oura"
 	"source-oura/protocol"
@@ -61,15 +63,16 @@ func (r *run) read(ctx context.Context) int {
 	if err == nil {
 		return ExitOK
 	}
+	var ae *streams.AuthError
 	var se *streams.SyncError
-	if errors.As(err, &se) {
-		ft := se.Type
-		if ctx.Err() != nil {
-			ft = protocol.TransientError
-			_ = r.out.Error(ft, "The sync was stopped before it finished. "+err.Error(), "", nil)
-			return ExitFailure
-		}
-		return fail(ft, err.Error())
+	switch {
+	case ctx.Err() != nil && (errors.As(err, &ae) || errors.As(err, &se)):
+		return fail(protocol.TransientError, "The sync was stopped before it finished. "+err.Error())
+	case errors.As(err, &ae):
+		// One error for the whole sync: what to do about the credentials.
+		return fail(protocol.ConfigError, err.Error())
+	case errors.As(err, &se):
+		return fail(se.Type, err.Error())
 	}
 	return fail(protocol.SystemError, err.Error())
 }
@@ -111,15 +114,12 @@ func accountID(ctx context.Context, client *oura.Client) (string, error) {
 	return info.ID, nil
 }
 
-// jobs reads --catalog and --state and pairs each configured stream with its state. Every
-// problem is a config error naming the file and the stream: an unknown stream, a sync mode
-// the stream does not support, or a state blob that cannot be read.
+// jobs reads --catalog and --state and pairs each configured stream with its state. Without
+// --catalog every stream is read; a catalog from discover gets its sync modes chosen here. Every
+// problem is a config error naming the file and the stream: an unknown stream, a sync mode the
+// stream does not support, or a state blob that cannot be read.
 func (r *run) jobs() ([]streams.Job, error) {
-	data, err := protocol.ReadJSONFile("catalog", r.args.catalog, false)
-	if err != nil {
-		return nil, err
-	}
-	cat, err := protocol.ParseCatalog(r.args.catalog, data)
+	cat, err := r.catalog()
 	if err != nil {
 		return nil, err
 	}
@@ -161,5 +161,95 @@ func (r *run) jobs() ([]streams.Job, error) {
 		}
 		jobs = append(jobs, job)
 	}
+	r.warnUnusedState(state, seen)
 	return jobs, nil
+}
+
+// catalog reads --catalog in any shape ParseAnyCatalog accepts, or makes one of every stream
+// when there is none, and says in one INFO line which sync modes it chose.
+func (r *run) catalog() (*protocol.ConfiguredCatalog, error) {
+	incremental := func(name string) bool {
+		s, ok := streams.Lookup(name)
+		return ok && s.Incremental()
+	}
+	if r.args.catalog == "" {
+		disc, err := streams.Catalog()
+		if err != nil {
+			return nil, err
+		}
+		cat := &protocol.ConfiguredCatalog{}
+		for _, s := range disc.Streams {
+			cs := protocol.ConfiguredStream{Stream: s, SyncMode: protocol.FullRefresh, DestinationSyncMode: protocol.Overwrite}
+			if incremental(s.Name) {
+				cs.SyncMode, cs.DestinationSyncMode = protocol.Incremental, protocol.AppendDedup
+			}
+			cat.Streams = append(cat.Streams, cs)
+		}
+		r.logChosenModes("no --catalog given: reading every stream", cat)
+		return cat, nil
+	}
+	data, err := protocol.ReadJSONFile("catalog", r.args.catalog, false)
+	if err != nil {
+		return nil, err
+	}
+	cat, chosen, err := protocol.ParseAnyCatalog(r.args.catalog, data, incremental)
+	if err != nil {
+		return nil, err
+	}
+	if chosen {
+		r.logChosenModes(fmt.Sprintf("catalog file %s is a catalog from discover, without sync modes", r.args.catalog), cat)
+	}
+	return cat, nil
+}
+
+// logChosenModes says, in one line, which streams run incrementally and which in full.
+func (r *run) logChosenModes(why string, cat *protocol.ConfiguredCatalog) {
+	var inc, full []string
+	for _, cs := range cat.Streams {
+		if cs.SyncMode == protocol.Incremental {
+			inc = append(inc, cs.Stream.Name)
+		} else {
+			full = append(full, cs.Stream.Name)
+		}
+	}
+	msg := why + ": incremental + append_dedup for " + listOrNone(inc) + "; full_refresh + overwrite for " + listOrNone(full)
+	if r.args.state == "" && len(inc) > 0 {
+		msg += " (no --state given: the incremental streams start from start_datetime)"
+	}
+	r.log.Info().Msg(msg)
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// warnUnusedState names, in one WARN, the streams the state file has state for but the catalog
+// does not select: most often a state file of another connector or connection, which would
+// otherwise be ignored without a word.
+func (r *run) warnUnusedState(state *protocol.InputState, selected map[string]bool) {
+	var unused []string
+	for _, d := range state.Streams() {
+		if selected[d.Name] {
+			continue
+		}
+		name := d.Name
+		if d.Namespace != "" {
+			name = d.Namespace + "." + d.Name
+		}
+		unused = append(unused, strconv.Quote(name))
+	}
+	if len(unused) == 0 {
+		return
+	}
+	const maxNamed = 20 // a state file of another connector can name hundreds of streams
+	more := ""
+	if len(unused) > maxNamed {
+		more = fmt.Sprintf(" and %d more", len(unused)-maxNamed)
+		unused = unused[:maxNamed]
+	}
+	r.log.Warn().Msgf("state file %s has state for streams the catalog does not select, which is ignored: %s%s; "+
+		"check that it is this connection's state", r.args.state, strings.Join(unused, ", "), more)
 }
