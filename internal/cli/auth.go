@@ -14,7 +14,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
+
+	"golang.org/x/term"
 
 	"source-oura/internal/auth"
 	"source-oura/internal/config"
@@ -25,11 +28,15 @@ import (
 // Defaults of the auth command.
 const (
 	// defaultRedirectURI must be registered, exactly, with the user's Oura application.
-	defaultRedirectURI  = "http://localhost:8787/callback"
-	defaultAuthorizeURL = "https://cloud.ouraring.com/oauth/authorize"
-	defaultAuthOutput   = "config.json"
+	defaultRedirectURI = "http://localhost:8787/callback"
+	defaultAuthOutput  = "config.json"
 	// consentWait is how long the auth command waits for the browser to come back.
 	consentWait = 10 * time.Minute
+	// secretEnv is where the auth command looks for the client secret when --client-secret is
+	// not given: a command line is readable by every local user in /proc/PID/cmdline.
+	secretEnv = "OURA_CLIENT_SECRET"
+	// maxSecret bounds a client secret read from the environment or the terminal.
+	maxSecret = 4096
 )
 
 // tokenSource picks how requests are signed: a personal access token as is, or OAuth tokens
@@ -40,8 +47,12 @@ func (r *run) tokenSource(cfg *config.Config) (oura.TokenSource, error) {
 	if a.Kind != config.AuthOAuth {
 		return oura.StaticToken(a.APIKey), nil
 	}
-	app := auth.App{TokenURL: a.TokenURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-		HTTPClient: r.env.HTTPClient, Now: r.env.Now}
+	tokenURL, fallback, err := auth.TokenEndpoints(a.AppType, cfg.BaseURL, a.TokenURL)
+	if err != nil {
+		return nil, fmt.Errorf("config field \"credentials.oauth_app_type\": %w", err)
+	}
+	app := auth.App{TokenURL: tokenURL, FallbackTokenURL: fallback, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
+		HTTPClient: r.env.HTTPClient, Now: r.env.Now, Warn: func(msg string) { r.log.Warn().Msg(msg) }}
 	start := auth.Tokens{AccessToken: a.AccessToken, RefreshToken: a.RefreshToken, Expiry: a.TokenExpiry}
 	src, err := auth.NewSource(app, start, r.saveTokens(cfg.Raw))
 	if err != nil {
@@ -67,7 +78,8 @@ func (r *run) saveTokens(doc []byte) func(auth.Tokens) error {
 		if err := r.out.ControlConfig(json.RawMessage(updated)); err != nil {
 			return fmt.Errorf("emitting the updated config: %w", err)
 		}
-		if err := auth.WriteFile(path, updated, 0o600); err != nil {
+		// The file is re-read and only its tokens change: edits made during the run are kept.
+		if err := auth.UpdateFile(path, t, func(w string) { r.log.Warn().Msg(w) }); err != nil {
 			// Under Airbyte the platform keeps the token from the control message, so the advice
 			// is worded to be true both there and for a person running the connector by hand.
 			r.log.Warn().Msgf("Oura issued a new refresh token and the old one no longer works, but the config file "+
@@ -85,6 +97,7 @@ func (r *run) saveTokens(doc []byte) func(auth.Tokens) error {
 // authPlan is a checked auth command line.
 type authPlan struct {
 	app          auth.App
+	appType      string // auth.AppCloud or auth.AppDeveloperPortal
 	tokenURLSet  bool
 	baseURL      string // "" when --base-url was not given
 	authorizeURL string
@@ -108,7 +121,12 @@ func (r *run) auth(ctx context.Context) int {
 		_ = r.out.Error(ft, "source-oura auth: "+err.Error(), "", nil)
 		return ExitFailure
 	}
-	p, err := r.authPlan()
+	secret, err := r.clientSecret()
+	if err != nil {
+		return fail(err)
+	}
+	r.masker.Add(secret)
+	p, err := r.authPlan(secret)
 	if err != nil {
 		return fail(err)
 	}
@@ -126,6 +144,12 @@ func (r *run) auth(ctx context.Context) int {
 	r.masker.Add(code)
 	tokens, err := p.app.Exchange(ctx, code, p.redirect)
 	if err != nil {
+		var ae *auth.Error
+		if p.appType == auth.AppCloud && !p.tokenURLSet && errors.As(err, &ae) && !ae.Transient() && ae.Code != "invalid_grant" {
+			// Apps of the newer portal were reported to fail here too at the classic endpoint.
+			err = fmt.Errorf("%w; if your Oura app was made on the newer developer portal (developer.ouraring.com), "+
+				"run the command again with --app-type %s", err, auth.AppDeveloperPortal)
+		}
 		return fail(err)
 	}
 	r.masker.Add(tokens.AccessToken, tokens.RefreshToken)
@@ -142,17 +166,66 @@ func (r *run) auth(ctx context.Context) int {
 	return ExitOK
 }
 
-func (r *run) authPlan() (*authPlan, error) {
+// clientSecret finds the OAuth client secret: --client-secret, else OURA_CLIENT_SECRET, else a
+// prompt without echo when stdin is a terminal. The flag stays for scripts, with a warning,
+// because other local users can read a command line in /proc/PID/cmdline. The prompt goes to
+// stderr: stdout carries only Airbyte messages.
+func (r *run) clientSecret() (string, error) {
+	if r.args.set["client-secret"] {
+		r.log.Warn().Msgf("--client-secret puts the secret on the command line, where other users of this computer "+
+			"can read it (ps, /proc); prefer the %s environment variable or the prompt", secretEnv)
+		return r.args.clientSecret, nil
+	}
+	if s, ok := os.LookupEnv(secretEnv); ok {
+		if len(s) > maxSecret {
+			return "", fmt.Errorf("%s is longer than %d bytes; set it to the client secret of your Oura API application", secretEnv, maxSecret)
+		}
+		return strings.TrimSpace(s), nil
+	}
+	read := r.env.ReadPassword
+	if read == nil {
+		read = terminalPassword(r.env.Stdin)
+	}
+	if read == nil {
+		return "", fmt.Errorf("no client secret: set the %s environment variable, or run the command in a terminal "+
+			"to be asked for it (--client-secret also works, but other users of this computer can read it)", secretEnv)
+	}
+	fmt.Fprint(r.env.Stderr, "Client secret of your Oura API application (typing is not shown): ")
+	b, err := read()
+	fmt.Fprintln(r.env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("reading the client secret from the terminal: %w", err)
+	}
+	if len(b) > maxSecret {
+		return "", fmt.Errorf("the typed client secret is longer than %d bytes; paste the client secret of your Oura API application", maxSecret)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// terminalPassword returns a no-echo reader of stdin when it is a terminal, else nil.
+func terminalPassword(stdin io.Reader) func() ([]byte, error) {
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return func() ([]byte, error) { return term.ReadPassword(int(f.Fd())) }
+}
+
+func (r *run) authPlan(secret string) (*authPlan, error) {
 	a := r.args
 	p := &authPlan{
-		app:          auth.App{ClientID: a.clientID, ClientSecret: a.clientSecret, HTTPClient: r.env.HTTPClient, Now: r.env.Now},
+		app:          auth.App{ClientID: a.clientID, ClientSecret: secret, HTTPClient: r.env.HTTPClient, Now: r.env.Now},
+		appType:      a.appType,
 		authorizeURL: a.authorizeURL,
 		redirect:     a.redirectURI,
 		output:       a.output,
 		state:        rand.Text(),
 	}
-	if strings.TrimSpace(a.clientID) == "" || strings.TrimSpace(a.clientSecret) == "" {
-		return nil, errors.New("--client-id and --client-secret must not be empty; copy them from your Oura API application")
+	if strings.TrimSpace(a.clientID) == "" || strings.TrimSpace(secret) == "" {
+		return nil, errors.New("the client id and the client secret must not be empty; copy them from your Oura API application")
+	}
+	if p.appType == "" {
+		p.appType = auth.AppCloud
 	}
 	base := config.DefaultBaseURL
 	if a.baseURL != "" {
@@ -161,11 +234,13 @@ func (r *run) authPlan() (*authPlan, error) {
 		}
 		base = strings.TrimRight(a.baseURL, "/")
 		p.baseURL = base
-		if p.authorizeURL == "" {
-			p.authorizeURL = base + "/oauth/authorize"
-		}
 	}
-	p.app.TokenURL = base + "/oauth/token"
+	// The app type picks both endpoints; --authorize-url and --token-url override one each.
+	authorizeURL, tokenURL, err := auth.Endpoints(p.appType, base)
+	if err != nil {
+		return nil, fmt.Errorf("--app-type: %w", err)
+	}
+	p.app.TokenURL = tokenURL
 	if a.tokenURL != "" {
 		p.app.TokenURL, p.tokenURLSet = a.tokenURL, true
 	}
@@ -173,7 +248,7 @@ func (r *run) authPlan() (*authPlan, error) {
 		return nil, err
 	}
 	if p.authorizeURL == "" {
-		p.authorizeURL = defaultAuthorizeURL
+		p.authorizeURL = authorizeURL
 	}
 	if p.redirect == "" {
 		p.redirect = defaultRedirectURI
@@ -218,24 +293,13 @@ func (r *run) redirectedCode(ctx context.Context, p *authPlan) (string, error) {
 	if port == "" {
 		port = "80"
 	}
+	lns, err := listenRedirect(u.Hostname(), port)
+	if err != nil {
+		return "", err
+	}
 	results := make(chan callback, 1)
 	srv := &http.Server{Handler: callbackHandler(p, results), ReadHeaderTimeout: 10 * time.Second}
-	// localhost may resolve to either loopback address in the browser: listen on both, but
-	// require IPv4, which every system has.
-	hosts := []string{u.Hostname()}
-	if strings.EqualFold(u.Hostname(), "localhost") {
-		hosts = []string{"127.0.0.1", "::1"}
-	}
-	for i, h := range hosts {
-		ln, err := net.Listen("tcp", net.JoinHostPort(h, port))
-		if err != nil {
-			if i == 0 {
-				return "", fmt.Errorf("cannot receive the redirect on %s: %w; stop what uses that port, or register "+
-					"another redirect URI with your Oura app and pass it with --redirect-uri, or add --paste",
-					net.JoinHostPort(h, port), err)
-			}
-			continue
-		}
+	for _, ln := range lns {
 		go func() { _ = srv.Serve(ln) }()
 	}
 	defer func() {
@@ -256,6 +320,46 @@ func (r *run) redirectedCode(ctx context.Context, p *authPlan) (string, error) {
 	case <-timer.C:
 		return "", fmt.Errorf("the browser did not come back within %s; run the command again", consentWait)
 	}
+}
+
+// listenRedirect listens for the browser's redirect on host:port. For localhost that is every
+// loopback address the browser may resolve it to (browsers map localhost to 127.0.0.1 and ::1
+// themselves): a port held by another program on either address could receive the code and the
+// state, so the command refuses instead of listening on the other one. ::1 is skipped only when
+// the system has no IPv6 loopback, where no browser can connect to it either.
+func listenRedirect(host, port string) ([]net.Listener, error) {
+	hosts := []string{host}
+	if strings.EqualFold(host, "localhost") {
+		hosts = []string{"127.0.0.1", "::1"}
+	}
+	var lns []net.Listener
+	for _, h := range hosts {
+		addr := net.JoinHostPort(h, port)
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			lns = append(lns, ln)
+			continue
+		}
+		if h == "::1" && len(hosts) > 1 && noIPv6(err) {
+			continue
+		}
+		for _, l := range lns {
+			_ = l.Close()
+		}
+		why := "stop what uses that port"
+		if errors.Is(err, syscall.EADDRINUSE) {
+			why = "another program listens there and would receive the code meant for this command; stop it"
+		}
+		return nil, fmt.Errorf("cannot receive the redirect of %s on %s (%v): %s, or register another redirect URI "+
+			"with your Oura app and pass it with --redirect-uri, or add --paste", host, addr, err, why)
+	}
+	return lns, nil
+}
+
+// noIPv6 reports a listen error that means the system has no IPv6 loopback.
+func noIPv6(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT) ||
+		errors.Is(err, syscall.EPROTONOSUPPORT)
 }
 
 // callbackHandler serves the redirect URI. An answer with the wrong state did not come from the
@@ -356,6 +460,8 @@ func writeAuthConfig(p *authPlan, t auth.Tokens) error {
 		{Key: "client_secret", Value: p.app.ClientSecret},
 		{Key: "refresh_token", Value: t.RefreshToken},
 		{Key: "access_token", Value: t.AccessToken},
+		// Refreshes must go where this app's tokens come from.
+		{Key: "oauth_app_type", Value: p.appType},
 	}
 	drop := []string{"api_key"} // a personal access token left from the other credentials variant
 	if t.Expiry.IsZero() {
