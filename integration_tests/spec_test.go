@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"source-oura/internal/auth"
 )
 
 // TestSpec runs `spec` and applies the acceptance tests' rules for a connection specification.
@@ -440,4 +443,140 @@ func mustMap(t *testing.T, raw []byte) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// renderOAuthTemplate renders a declarative-OAuth template the way the Airbyte platform does,
+// for exactly the constructs spec.json uses: {{ name }} substitutions and one level of
+// {% if name == 'literal' %}…{% else %}…{% endif %}. An unknown name or an unclosed block is an
+// error, so that a typo in spec.json cannot render silently to the classic URL.
+func renderOAuthTemplate(tmpl string, vars map[string]string) (string, error) {
+	ifBlock := regexp.MustCompile(`(?s)\{%\s*if\s+(\w+)\s*==\s*'([^']*)'\s*%\}(.*?)(?:\{%\s*else\s*%\}(.*?))?\{%\s*endif\s*%\}`)
+	var err error
+	out := ifBlock.ReplaceAllStringFunc(tmpl, func(block string) string {
+		m := ifBlock.FindStringSubmatch(block)
+		v, ok := vars[m[1]]
+		if !ok {
+			err = fmt.Errorf("{%% if %s %%}: the platform offers no variable %q", m[1], m[1])
+		}
+		if v == m[2] {
+			return m[3]
+		}
+		return m[4]
+	})
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(out, "{%") {
+		return "", fmt.Errorf("a {%% … %%} block is left after rendering: %s", out)
+	}
+	subst := regexp.MustCompile(`\{\{\s*(\w+)\s*\}\}`)
+	out = subst.ReplaceAllStringFunc(out, func(ref string) string {
+		name := subst.FindStringSubmatch(ref)[1]
+		v, ok := vars[name]
+		if !ok {
+			err = fmt.Errorf("{{%s}}: the platform offers no variable %q", name, name)
+		}
+		return v
+	})
+	if err == nil && strings.Contains(out, "{{") {
+		err = fmt.Errorf("a {{…}} is left after rendering: %s", out)
+	}
+	return out, err
+}
+
+// TestSpecOAuthURLsFollowTheAppType renders spec.json's consent and token URLs for both values of
+// credentials.oauth_app_type, with the variables the platform offers, and checks that they are
+// the classic and the developer-portal addresses the connector itself uses for refreshes.
+func TestSpecOAuthURLsFollowTheAppType(t *testing.T) {
+	raw, err := os.ReadFile("../spec.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := mustMap(t, raw)
+	ocs, _ := lookup(spec, "$.advanced_auth.oauth_config_specification").(map[string]any)
+	in, _ := ocs["oauth_connector_input_specification"].(map[string]any)
+	consent, _ := in["consent_url"].(string)
+	token, _ := in["access_token_url"].(string)
+
+	// The platform offers a connector field to the templates only when it is declared here.
+	if p := stringList(lookup(ocs, "$.oauth_user_input_from_connector_config_specification.properties.oauth_app_type.path_in_connector_config")); strings.Join(p, ".") != "credentials.oauth_app_type" {
+		t.Errorf("oauth_user_input_from_connector_config_specification does not offer credentials.oauth_app_type (path %v)", p)
+	}
+	// The choice is an enum, never a free URL: the platform posts the client secret to the result.
+	field, _ := lookup(spec, "$.connectionSpecification.properties.credentials.oneOf[0].properties.oauth_app_type").(map[string]any)
+	if got := fmt.Sprint(field["enum"]); got != "[cloud developer_portal]" || field["default"] != "cloud" {
+		t.Errorf("credentials.oauth_app_type is %v; want enum [cloud developer_portal] with default cloud", field)
+	}
+	if lookup(ocs, "$.complete_oauth_output_specification.properties.token_expiry_date.path_in_oauth_response") == nil {
+		t.Error("the token_expiry_date output property is gone; the platform fills it from expires_in by that name")
+	}
+
+	const redirect = "https://cloud.airbyte.example/auth_flow"
+	for _, tc := range []struct {
+		appType, authorize, token string
+	}{
+		{"cloud", "https://cloud.ouraring.com/oauth/authorize", "https://api.ouraring.com/oauth/token"},
+		{"developer_portal", "https://moi.ouraring.com/oauth/v2/ext/oauth-authorize", "https://moi.ouraring.com/oauth/v2/ext/oauth-token"},
+		// A config saved before the field existed: Jinja compares an undefined name as unequal.
+		{"", "https://cloud.ouraring.com/oauth/authorize", "https://api.ouraring.com/oauth/token"},
+	} {
+		t.Run("app type "+tc.appType, func(t *testing.T) {
+			vars := map[string]string{
+				"oauth_app_type":     tc.appType,
+				"client_id_param":    "client_id=the-client",
+				"redirect_uri_param": "redirect_uri=" + url.QueryEscape(redirect),
+				"state_param":        "state=st4te",
+			}
+			c, err := renderOAuthTemplate(consent, vars)
+			if err != nil {
+				t.Fatalf("consent_url: %v", err)
+			}
+			u, err := url.Parse(c)
+			if err != nil {
+				t.Fatalf("consent_url renders to %q, not a URL: %v", c, err)
+			}
+			q := u.Query()
+			if base := u.Scheme + "://" + u.Host + u.Path; base != tc.authorize || q.Get("client_id") != "the-client" ||
+				q.Get("redirect_uri") != redirect || q.Get("response_type") != "code" || q.Get("state") != "st4te" {
+				t.Errorf("consent_url renders to %s; want %s with client_id, redirect_uri, response_type=code and state", c, tc.authorize)
+			}
+			tok, err := renderOAuthTemplate(token, vars)
+			if err != nil || tok != tc.token {
+				t.Errorf("access_token_url renders to %q (%v); want %s", tok, err, tc.token)
+			}
+			// The same addresses the connector and the auth helper use.
+			wantAuthorize, wantToken, err := auth.Endpoints(tc.appType, "https://api.ouraring.com")
+			if err != nil || wantAuthorize != tc.authorize || wantToken != tc.token {
+				t.Errorf("auth.Endpoints(%q) = %s, %s (%v); the spec and the connector disagree", tc.appType, wantAuthorize, wantToken, err)
+			}
+		})
+	}
+
+	// The token request's parameters render with the platform's variables too.
+	params, _ := in["access_token_params"].(map[string]any)
+	for k, v := range params {
+		s, _ := v.(string)
+		if _, err := renderOAuthTemplate(s, map[string]string{"auth_code_value": "c", "client_id_value": "i",
+			"client_secret_value": "s", "redirect_uri_value": redirect}); err != nil {
+			t.Errorf("access_token_params.%s: %v", k, err)
+		}
+	}
+}
+
+// TestOAuthTemplateRendererCatchesMistakes keeps the renderer above honest: a misspelt variable
+// or an unclosed block fails instead of rendering the else branch.
+func TestOAuthTemplateRendererCatchesMistakes(t *testing.T) {
+	vars := map[string]string{"oauth_app_type": "developer_portal"}
+	for _, bad := range []string{
+		"{% if oauth_app_typ == 'developer_portal' %}a{% else %}b{% endif %}",
+		"{% if oauth_app_type == 'developer_portal' %}a{% else %}b",
+		"x{{client_id_parm}}",
+	} {
+		if got, err := renderOAuthTemplate(bad, vars); err == nil {
+			t.Errorf("%q rendered to %q without an error", bad, got)
+		}
+	}
+	if got, err := renderOAuthTemplate("{% if oauth_app_type == 'developer_portal' %}a{% else %}b{% endif %}-{{ oauth_app_type }}", vars); err != nil || got != "a-developer_portal" {
+		t.Errorf("rendered %q, %v; want a-developer_portal", got, err)
+	}
 }

@@ -16,9 +16,9 @@ type args struct {
 	help    bool
 	version bool
 	// auth command
-	clientID, clientSecret, redirectURI, output, baseURL, authorizeURL, tokenURL, code string
-	noBrowserWait                                                                      bool
-	set                                                                                map[string]bool
+	clientID, clientSecret, redirectURI, output, baseURL, authorizeURL, tokenURL, code, appType string
+	noBrowserWait                                                                               bool
+	set                                                                                         map[string]bool
 }
 
 // usageError is a command line the connector cannot run.
@@ -38,6 +38,7 @@ var valueFlags = map[string]func(*args) *string{
 	"authorize-url": func(a *args) *string { return &a.authorizeURL },
 	"token-url":     func(a *args) *string { return &a.tokenURL },
 	"code":          func(a *args) *string { return &a.code },
+	"app-type":      func(a *args) *string { return &a.appType },
 }
 
 var boolFlags = map[string]func(*args) *bool{
@@ -54,8 +55,9 @@ var commandFlags = map[string]struct{ allowed, required []string }{
 	"check":    {allowed: []string{"config"}, required: []string{"config"}},
 	"discover": {allowed: []string{"config"}, required: []string{"config"}},
 	"read":     {allowed: []string{"config", "catalog", "state"}, required: []string{"config"}}, // no --catalog: every stream
-	"auth": {allowed: []string{"client-id", "client-secret", "redirect-uri", "output", "base-url", "authorize-url", "token-url", "code"},
-		required: []string{"client-id", "client-secret"}},
+	// The client secret may also come from OURA_CLIENT_SECRET or a prompt (auth.go clientSecret).
+	"auth": {allowed: []string{"client-id", "client-secret", "redirect-uri", "output", "base-url", "authorize-url", "token-url", "code", "app-type"},
+		required: []string{"client-id"}},
 }
 
 func parseArgs(argv []string) (*args, error) {
@@ -137,8 +139,10 @@ Usage:
   source-oura check    --config FILE
   source-oura discover --config FILE
   source-oura read     --config FILE [--catalog FILE] [--state FILE]
-  source-oura auth     --client-id ID --client-secret SECRET [--redirect-uri URI] [--output FILE]
+  source-oura auth     --client-id ID [--app-type cloud|developer_portal] [--redirect-uri URI] [--output FILE]
                        [--paste | --code CODE] [--base-url URL] [--authorize-url URL] [--token-url URL]
+                       The client secret is read from OURA_CLIENT_SECRET, or asked for when stdin is a
+                       terminal; --client-secret SECRET also works but other users can see it in ps.
 
 Flags may come in any order. --debug adds debug logs to any command.
 Airbyte messages go to stdout, one JSON object per line; this help goes to stderr.

@@ -59,12 +59,12 @@ type oauthFixture struct {
 	dataReqs    atomic.Int64
 }
 
-func newOAuthFixture(t *testing.T) *oauthFixture {
+func newOAuthFixture(t *testing.T, edits ...func(*ouraemu.Options)) *oauthFixture {
 	t.Helper()
 	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
 	f := &oauthFixture{clock: &testClock{t: last.Add(20 * time.Hour)}, dir: t.TempDir(), first: last.AddDate(0, 0, -9)}
 	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 3, First: f.first, Last: last})
-	f.srv = ouraemu.NewServer(ouraemu.Options{
+	opts := ouraemu.Options{
 		Dataset:  ds,
 		PageSize: 3,
 		Now:      f.clock.now,
@@ -77,7 +77,11 @@ func newOAuthFixture(t *testing.T) *oauthFixture {
 				f.srv.RevokeAccessTokens()
 			}
 		},
-	})
+	}
+	for _, edit := range edits {
+		edit(&opts)
+	}
+	f.srv = ouraemu.NewServer(opts)
 	hs := httptest.NewServer(f.srv)
 	t.Cleanup(hs.Close)
 	f.url = hs.URL
@@ -644,5 +648,281 @@ func TestAuthCommandRefusals(t *testing.T) {
 			}
 			leakCheck(t, r, oauthClientSecret, "not-the-secret")
 		})
+	}
+}
+
+// tokenPaths lists the token-endpoint paths the emulator was asked, with their statuses.
+func (f *oauthFixture) tokenPaths() []string {
+	var out []string
+	for _, r := range f.srv.Requests() {
+		if strings.HasPrefix(r.Path, "/oauth/") && r.Method == http.MethodPost {
+			out = append(out, fmt.Sprintf("%s %d", r.Path, r.Status))
+		}
+	}
+	return out
+}
+
+// TestOAuthPortalAppRefreshes runs check against an emulated app of Oura's newer developer
+// portal: with credentials.oauth_app_type developer_portal the refresh goes straight to the
+// portal endpoint; without it, one classic 400, one portal success and one WARN.
+func TestOAuthPortalAppRefreshes(t *testing.T) {
+	portal := func(o *ouraemu.Options) { o.DeveloperPortalApp = true }
+	for _, tc := range []struct {
+		name  string
+		paths []string // nil: set oauth_app_type developer_portal
+		warns int
+	}{
+		{"app type set", nil, 0},
+		{"app type not set", []string{"/oauth/token 400", ouraemu.PortalTokenPath + " 200"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newOAuthFixture(t, portal)
+			rt := f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...)
+			cfg := f.configFile(t, "config.json", rt, "")
+			want := tc.paths
+			if tc.paths == nil {
+				// The enum set, the way the Airbyte UI or `auth --app-type` writes it.
+				doc, _ := os.ReadFile(cfg)
+				doc = bytes.Replace(doc, []byte(`"auth_type": "oauth2.0",`), []byte(`"auth_type": "oauth2.0", "oauth_app_type": "developer_portal",`), 1)
+				if err := os.WriteFile(cfg, doc, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				want = []string{ouraemu.PortalTokenPath + " 200"}
+			}
+			r := runEnv(t, Env{Now: f.clock.now}, "check", "--config", cfg)
+			status := r.ofType(protocol.TypeConnectionStatus)
+			if r.code != ExitOK || len(status) != 1 || status[0].ConnectionStatus.Status != protocol.StatusSucceeded {
+				t.Fatalf("check: exit %d\n%s", r.code, r.stdout)
+			}
+			if got := f.tokenPaths(); strings.Join(got, ", ") != strings.Join(want, ", ") {
+				t.Errorf("token requests %q; want %q", got, want)
+			}
+			var warns []string
+			for _, w := range logsAt(r, protocol.LevelWarn) {
+				if strings.Contains(w, "oauth_app_type") {
+					warns = append(warns, w)
+				}
+			}
+			if len(warns) != tc.warns || (tc.warns > 0 && !strings.Contains(warns[0], `"developer_portal"`)) {
+				t.Errorf("WARNs about oauth_app_type: %q; want %d", warns, tc.warns)
+			}
+			configs := controlConfigs(t, r)
+			if len(configs) != 1 || credsOf(t, configs[0]).RefreshToken == rt {
+				t.Fatalf("%d CONTROL messages; want one with the new refresh token", len(configs))
+			}
+			leakCheck(t, r, oauthClientSecret, rt, credsOf(t, configs[0]).RefreshToken)
+		})
+	}
+}
+
+// TestAuthCommandWithAppTypeDeveloperPortal signs in with --app-type developer_portal: the
+// consent page and the code exchange are the portal's, the config says so, and a later refresh
+// with that config goes to the portal endpoint only.
+func TestAuthCommandWithAppTypeDeveloperPortal(t *testing.T) {
+	f := newOAuthFixture(t, func(o *ouraemu.Options) { o.DeveloperPortalApp = true })
+	t.Setenv(secretEnv, oauthClientSecret)
+	out := filepath.Join(f.dir, "portal.json")
+	b := &browser{}
+	r := runEnv(t, Env{Now: f.clock.now, OpenBrowser: b.open(t)}, "auth", "--app-type", "developer_portal",
+		"--client-id", oauthClientID, "--base-url", f.url, "--redirect-uri", freeRedirect(t), "--output", out)
+	if r.code != ExitOK || len(b.opened) != 1 {
+		t.Fatalf("auth: exit %d, browser %v\n%s\n%s", r.code, b.opened, r.stdout, r.stderr)
+	}
+	if u, _ := url.Parse(b.opened[0]); u == nil || u.Path != ouraemu.PortalAuthorizePath {
+		t.Errorf("consent URL %s; want the portal's %s", b.opened[0], ouraemu.PortalAuthorizePath)
+	}
+	file, _ := os.ReadFile(out)
+	if !strings.Contains(string(file), `"oauth_app_type": "developer_portal"`) {
+		t.Errorf("the config does not record the app type:\n%s", file)
+	}
+	f.clock.add(24 * time.Hour) // the access token expires: the next run refreshes
+	f.srv.ResetRequests()
+	if rr := runEnv(t, Env{Now: f.clock.now}, "check", "--config", out); rr.code != ExitOK ||
+		rr.ofType(protocol.TypeConnectionStatus)[0].ConnectionStatus.Status != protocol.StatusSucceeded {
+		t.Fatalf("check with the written config:\n%s", rr.stdout)
+	}
+	if got := f.tokenPaths(); len(got) != 1 || got[0] != ouraemu.PortalTokenPath+" 200" {
+		t.Errorf("refresh requests %q; want one at the portal", got)
+	}
+
+	// An unknown app type is refused before anything is asked.
+	r = runEnv(t, Env{Now: f.clock.now}, "auth", "--app-type", "https://evil.example/token",
+		"--client-id", oauthClientID, "--base-url", f.url, "--output", filepath.Join(f.dir, "x.json"))
+	if errs := r.errors(); r.code != ExitFailure || len(errs) != 1 || !strings.Contains(errs[0].Message, "--app-type") ||
+		!strings.Contains(errs[0].Message, "developer_portal") {
+		t.Errorf("unknown app type: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestAuthClientSecretSources gives the client secret each way the auth command takes it. The
+// secret must reach the config file and never stdout or stderr; the prompt goes to stderr; the
+// command-line flag works with a warning.
+func TestAuthClientSecretSources(t *testing.T) {
+	f := newOAuthFixture(t)
+	t.Setenv(secretEnv, "")
+	for _, tc := range []struct {
+		name       string
+		env        *string
+		flag       bool
+		terminal   bool
+		wantPrompt bool
+		wantWarn   bool
+		wantErr    string
+	}{
+		{name: "environment", env: ptr(oauthClientSecret)},
+		{name: "prompt on a terminal", terminal: true, wantPrompt: true},
+		{name: "flag", flag: true, wantWarn: true},
+		{name: "flag wins over the environment", env: ptr("not-the-secret"), flag: true, wantWarn: true},
+		{name: "nothing", wantErr: secretEnv},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != nil {
+				t.Setenv(secretEnv, *tc.env)
+			} else {
+				os.Unsetenv(secretEnv)
+			}
+			out := filepath.Join(t.TempDir(), "config.json")
+			argv := []string{"auth", "--client-id", oauthClientID, "--base-url", f.url, "--output", out,
+				"--code", f.srv.NewAuthCode(oauthClientID, defaultRedirectURI, ouraemu.AllScopes...)}
+			if tc.flag {
+				argv = append(argv, "--client-secret", oauthClientSecret)
+			}
+			env := Env{Now: f.clock.now, Stdin: strings.NewReader("")}
+			prompted := 0
+			if tc.terminal {
+				env.ReadPassword = func() ([]byte, error) { prompted++; return []byte(oauthClientSecret + "\n"), nil }
+			}
+			r := runEnv(t, env, argv...)
+			leakCheck(t, r, oauthClientSecret)
+			if tc.wantErr != "" {
+				if errs := r.errors(); r.code != ExitFailure || len(errs) != 1 || !strings.Contains(errs[0].Message, tc.wantErr) {
+					t.Fatalf("exit %d; want a config_error naming %s\n%s", r.code, tc.wantErr, r.stdout)
+				}
+				return
+			}
+			if r.code != ExitOK {
+				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			file, _ := os.ReadFile(out)
+			if credsOf(t, file).ClientSecret != oauthClientSecret {
+				t.Errorf("config holds client_secret %q", credsOf(t, file).ClientSecret)
+			}
+			if got := strings.Contains(r.stderr, "Client secret of your Oura API application"); got != tc.wantPrompt || prompted != btoi(tc.wantPrompt) {
+				t.Errorf("prompt on stderr %v, read %d times; want %v\nstderr: %s", got, prompted, tc.wantPrompt, r.stderr)
+			}
+			if strings.Contains(string(r.stdout), "Client secret of") {
+				t.Errorf("the prompt went to stdout: %s", r.stdout)
+			}
+			warned := false
+			for _, w := range logsAt(r, protocol.LevelWarn) {
+				warned = warned || strings.Contains(w, secretEnv)
+			}
+			if warned != tc.wantWarn {
+				t.Errorf("warning about the command line: %v; want %v", warned, tc.wantWarn)
+			}
+		})
+	}
+	// Without an injected reader, a stdin that is not a terminal is never prompted on.
+	if terminalPassword(strings.NewReader("")) != nil {
+		t.Error("a strings.Reader was taken for a terminal")
+	}
+	pipeR, pipeW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pipeR.Close()
+	defer pipeW.Close()
+	if terminalPassword(pipeR) != nil {
+		t.Error("a pipe was taken for a terminal")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestAuthRefusesALocalhostPortTakenOnIPv6 holds [::1]:PORT with another listener, as another
+// program could: the auth command must refuse before showing the consent page, so the browser
+// can never hand that program the code. With both addresses free, a browser that resolves
+// localhost to ::1 reaches the command.
+func TestAuthRefusesALocalhostPortTakenOnIPv6(t *testing.T) {
+	squatter, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	port := squatter.Addr().(*net.TCPAddr).Port
+	if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+		squatter.Close()
+		t.Skipf("127.0.0.1:%d is taken too: %v", port, err)
+	} else {
+		ln.Close()
+	}
+	var accepted atomic.Int64
+	go func() {
+		for {
+			c, err := squatter.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	f := newOAuthFixture(t)
+	t.Setenv(secretEnv, oauthClientSecret)
+	redirect := fmt.Sprintf("http://localhost:%d/callback", port)
+	b := &browser{}
+	out := filepath.Join(f.dir, "config.json")
+	r := runEnv(t, Env{Now: f.clock.now, OpenBrowser: b.open(t)}, "auth", "--client-id", oauthClientID,
+		"--base-url", f.url, "--redirect-uri", redirect, "--output", out)
+	squatter.Close()
+	errs := r.errors()
+	addr := fmt.Sprintf("[::1]:%d", port)
+	if r.code != ExitFailure || len(errs) != 1 || !strings.Contains(errs[0].Message, addr) ||
+		!strings.Contains(errs[0].Message, "another program") {
+		t.Fatalf("exit %d; want a config_error naming %s and saying another program holds it\n%s", r.code, addr, r.stdout)
+	}
+	if len(b.opened) != 0 || strings.Contains(r.stderr, "/oauth/authorize") || accepted.Load() != 0 {
+		t.Errorf("the consent page was offered (browser %v, %d connections to the other program)\n%s", b.opened, accepted.Load(), r.stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a config file was written")
+	}
+	// The IPv4 listener opened before the refusal is closed again.
+	if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+		t.Errorf("127.0.0.1:%d is still held after the refusal: %v", port, err)
+	} else {
+		ln.Close()
+	}
+
+	// Both free: a browser that goes to [::1] for localhost reaches the command.
+	v6 := &browser{}
+	open := func(consent string) {
+		v6.opened = append(v6.opened, consent)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(consent)
+		if err != nil {
+			t.Errorf("consent: %v", err)
+			return
+		}
+		resp.Body.Close()
+		back := strings.Replace(resp.Header.Get("Location"), "//localhost:", "//[::1]:", 1)
+		resp, err = http.Get(back)
+		if err != nil {
+			t.Errorf("redirect to %s: %v", back, err)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		v6.status, v6.page = resp.StatusCode, string(body)
+	}
+	r = runEnv(t, Env{Now: f.clock.now, OpenBrowser: open}, "auth", "--client-id", oauthClientID,
+		"--base-url", f.url, "--redirect-uri", redirect, "--output", out)
+	if r.code != ExitOK || v6.status != http.StatusOK || !strings.Contains(v6.page, "access granted") {
+		t.Fatalf("auth over [::1]: exit %d, browser %d %q\n%s", r.code, v6.status, v6.page, r.stdout)
 	}
 }

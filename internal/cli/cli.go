@@ -43,6 +43,9 @@ type Env struct {
 	Client func(*oura.Config)
 	// OpenBrowser is called by the auth command with the consent URL; nil only prints it.
 	OpenBrowser func(url string)
+	// ReadPassword reads one line typed at the terminal without echoing it, for the auth
+	// command's client-secret prompt. Nil reads Stdin when it is a terminal (tests set it to play one).
+	ReadPassword func() ([]byte, error)
 }
 
 // run is one command invocation.

@@ -45,6 +45,9 @@ type Auth struct {
 	AccessToken  string
 	TokenExpiry  time.Time // zero when unknown
 	TokenURL     string    // resolved: never empty for OAuth
+	// AppType is credentials.oauth_app_type ("cloud", "developer_portal" or empty, the schema's
+	// enum); with TokenURL it decides where refreshes go (auth.TokenEndpoints).
+	AppType string
 }
 
 // Config is a checked config.
@@ -333,6 +336,7 @@ func (c *Config) fillAuth(obj map[string]any) error {
 			RefreshToken: str("refresh_token"),
 			AccessToken:  str("access_token"),
 			TokenURL:     str("token_url"),
+			AppType:      str("oauth_app_type"),
 		}
 		for _, f := range []struct{ name, val string }{{"client_id", a.ClientID}, {"client_secret", a.ClientSecret}, {"refresh_token", a.RefreshToken}} {
 			if strings.TrimSpace(f.val) == "" {

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -74,13 +73,12 @@ func run(base, token, startS, endS string, concurrency, prefetch int) error {
 				}
 				return
 			}
-			// Windows fetched up to prefetch at a time, written in order, as the connector does;
-			// records travel in batches of about 64 KB as they are split from the body.
+			// Windows fetched up to prefetch at a time, written in order, as the connector does.
 			queries := s.FullRefreshQueries(start, end, now)
-			results := make([]chan []byte, len(queries))
+			results := make([]chan oura.Page, len(queries))
 			slots := make(chan struct{}, prefetch)
 			for i := range results {
-				results[i] = make(chan []byte, 4)
+				results[i] = make(chan oura.Page, 2)
 			}
 			go func() {
 				for i, q := range queries {
@@ -88,19 +86,8 @@ func run(base, token, startS, endS string, concurrency, prefetch int) error {
 					go func(i int, it *oura.Pages) {
 						defer func() { <-slots }()
 						defer close(results[i])
-						var batch []byte
-						for it.Next(ctx, func(r oura.Record) error {
-							batch = binary.LittleEndian.AppendUint32(batch, uint32(len(r.Raw)))
-							batch = append(batch, r.Raw...)
-							if len(batch) >= 64<<10 {
-								results[i] <- batch
-								batch = nil
-							}
-							return nil
-						}) {
-						}
-						if len(batch) > 0 {
-							results[i] <- batch
+						for it.Next(ctx) {
+							results[i] <- it.Page()
 						}
 						if err := it.Err(); err != nil {
 							errs <- err
@@ -109,14 +96,12 @@ func run(base, token, startS, endS string, concurrency, prefetch int) error {
 				}
 			}()
 			for _, ch := range results {
-				for batch := range ch {
-					for len(batch) > 0 {
-						n := 4 + int(binary.LittleEndian.Uint32(batch))
-						if err := out.Record(prefix, batch[4:n]); err != nil {
+				for p := range ch {
+					for _, rec := range p.Records {
+						if err := out.Record(prefix, rec); err != nil {
 							errs <- err
 							return
 						}
-						batch = batch[n:]
 					}
 				}
 			}
