@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"source-oura/internal/jsonscan"
 	"source-oura/internal/oura"
 	"source-oura/protocol"
 )
@@ -68,7 +69,8 @@ type Summary struct {
 	Retries  int64
 	Warnings int
 	Skipped  int64 // documents outside the sync range, from the widened request
-	Invalid  int64 // elements of "data" that were not JSON objects
+	Invalid  int64 // elements not written: not JSON objects, or nested deeper than jsonscan.MaxDepth
+	Replaced int64 // records written with invalid UTF-8 bytes replaced by U+FFFD
 	Duration time.Duration
 	Err      error
 }
@@ -169,6 +171,10 @@ func (r *Reader) readStream(ctx context.Context, job Job) Summary {
 		err = r.finalState(run)
 	}
 	run.sum.Warnings = r.warnings.total(job.Desc.Name)
+	if run.sum.Replaced > 0 {
+		r.Log.Warn().Str("stream", job.Desc.Name).Int64("records", run.sum.Replaced).
+			Msg("records held bytes that are not UTF-8; they were written with each such byte replaced by U+FFFD")
+	}
 	run.sum.Duration = r.Now().Sub(start)
 	if err != nil {
 		run.sum.Err = err
@@ -224,48 +230,89 @@ func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
 		// One line per sync that says whose data this is (one config is one Oura account).
 		r.Log.Info().Str("account_id", who.ID).Msg("syncing Oura account")
 	}
-	_, err = r.emitRecord(run, body, nil)
+	s := run.job.Stream
+	res, err := jsonscan.Check(body, r.Validator.Schema(s.Name), s.Cursor)
+	if err != nil {
+		r.refuse(run, body, err)
+		return nil
+	}
+	raw := body
+	if res.BadUTF8 {
+		raw = res.Fixed
+	}
+	_, err = r.emitRecord(run, raw, res, nil)
 	return err
 }
 
-// maxPagesPerWindow bounds the pages a prefetched window holds before its fetcher waits.
-const maxPagesPerWindow = 256
+// batchBytes is about how many bytes of records a fetcher hands over at a time: big enough
+// that the channel is not the cost, small enough that the writer starts early.
+const batchBytes = 64 << 10
 
-// pageMsg carries one fetched page, or the error that ended a window.
-type pageMsg struct {
-	page oura.Page
-	err  error
+// item is one record of a batch, or (pageEnd) the end of a page read to its end.
+type item struct {
+	start, end int // the record's bytes in batch.arena
+	res        jsonscan.Result
+	tooDeep    bool
+	pageEnd    bool
+	nextToken  string
 }
 
+// batch carries records of one window from its fetcher to the writer, copied out of the
+// body buffer, or the error that ended the window.
+type batch struct {
+	arena   []byte
+	items   []item
+	charged int64 // bytes taken from the look-ahead budget, given back once written
+	err     error
+}
+
+func (b *batch) add(rec oura.Record) {
+	start := len(b.arena)
+	b.arena = append(b.arena, rec.Raw...)
+	res := rec.Result
+	res.Fixed = nil // Raw already holds the fixed bytes
+	b.items = append(b.items, item{start: start, end: len(b.arena), res: res, tooDeep: rec.TooDeep})
+}
+
+// windowFeed is one window's channel and how many of its batches are waiting.
+type windowFeed struct {
+	ch       chan batch
+	inFlight atomic.Int64
+}
+
+// headSlack is how many batches the window being written may have waiting beyond the
+// look-ahead budget, so that the writer always has the next records at hand.
+const headSlack = 2
+
 // readWindows fetches up to Prefetch windows at once and writes them strictly in order, so
-// records keep their order and states only move forward.
+// records keep their order and states only move forward. Records travel in batches as they
+// are split from the body, so no page is held whole. The window being written may keep
+// headSlack batches ahead of the writer; windows fetched further ahead (heart_rate has one
+// per 30 days) wait for room in the look-ahead budget, which every stream shares, so memory
+// stays bounded in bytes whatever the pages hold.
 func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []window) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := run.job.Stream
-	// A window being fetched ahead must not stall on a full channel while the writer is
-	// still on an earlier window, or prefetching would not hide any latency: with several
-	// windows, each may hold a whole window (30 days of samples, well under a megabyte).
-	// A single window (a date collection's whole range) hands each page over as it comes:
-	// the next page is fetched while the current one is written, and no more is held.
-	buffer := 0
-	if len(windows) > 1 {
-		buffer = maxPagesPerWindow
+	feeds := make([]*windowFeed, len(windows))
+	for i := range feeds {
+		// Batches are bounded in bytes by the budget and headSlack; the capacity only keeps a
+		// fetcher from blocking on the channel itself.
+		feeds[i] = &windowFeed{ch: make(chan batch, 64)}
 	}
-	chans := make([]chan pageMsg, len(windows))
-	for i := range chans {
-		chans[i] = make(chan pageMsg, buffer)
-	}
+	var head atomic.Int64 // index of the window being written
 	var requests, retries atomic.Int64
 	slots := make(chan struct{}, r.Prefetch)
 	var producers sync.WaitGroup
+	dispatched := make(chan struct{})
 	go func() {
+		defer close(dispatched)
 		for i, w := range windows {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				for _, c := range chans[i:] {
-					close(c)
+				for _, f := range feeds[i:] {
+					close(f.ch)
 				}
 				return
 			}
@@ -273,21 +320,51 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 			go func(i int, w window) {
 				defer producers.Done()
 				defer func() { <-slots }()
-				defer close(chans[i])
-				it := r.Client.Pages(r.path(s), w.query)
-				for it.Next(ctx) {
+				defer close(feeds[i].ch)
+				f := feeds[i]
+				send := func(b batch) error {
+					size := int64(len(b.arena))
+					mayOverdraft := func() bool { return head.Load() == int64(i) && f.inFlight.Load() < headSlack }
+					if err := lookahead.acquire(ctx, size, mayOverdraft); err != nil {
+						return err
+					}
+					b.charged = size
+					f.inFlight.Add(1)
 					select {
-					case chans[i] <- pageMsg{page: it.Page()}:
+					case f.ch <- b:
+						return nil
 					case <-ctx.Done():
+						f.inFlight.Add(-1)
+						lookahead.release(size)
+						return ctx.Err()
+					}
+				}
+				var b batch
+				it := r.Client.Pages(r.path(s), w.query).Check(r.Validator.Schema(s.Name), s.Cursor)
+				for it.Next(ctx, func(rec oura.Record) error {
+					b.add(rec)
+					if len(b.arena) < batchBytes {
+						return nil
+					}
+					err := send(b)
+					b = batch{}
+					return err
+				}) {
+					b.items = append(b.items, item{pageEnd: true, nextToken: it.Page().NextToken})
+					if send(b) != nil {
 						return
 					}
+					b = batch{}
 				}
 				st := it.Stats()
 				requests.Add(int64(st.Requests))
 				retries.Add(int64(st.Retries))
-				if err := it.Err(); err != nil {
+				if err := it.Err(); err != nil && ctx.Err() == nil {
+					// Records of the page before the error still go out; then the error.
+					b.err = fmt.Errorf("fetching %s %s: %w", s.Path, describeWindow(w), err)
+					f.inFlight.Add(1)
 					select {
-					case chans[i] <- pageMsg{err: fmt.Errorf("fetching %s %s: %w", s.Path, describeWindow(w), err)}:
+					case f.ch <- b:
 					case <-ctx.Done():
 					}
 				}
@@ -296,18 +373,28 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 	}()
 	defer func() {
 		cancel()
+		<-dispatched
 		producers.Wait()
+		// Give back the budget of batches nobody will write.
+		for _, f := range feeds {
+			for b := range f.ch {
+				lookahead.release(b.charged)
+			}
+		}
 		run.sum.Requests += requests.Load()
 		run.sum.Retries += retries.Load()
 	}()
 
 	for i, w := range windows {
 		w := w
-		for msg := range chans[i] {
-			if msg.err != nil {
-				return msg.err
-			}
-			if err := r.emitPage(run, msg.page, &w); err != nil {
+		head.Store(int64(i))
+		lookahead.wake() // a fetcher waiting for room may now use the head's slack
+		var lastDay cursor
+		for b := range feeds[i].ch {
+			err := r.writeBatch(run, b, &w, &lastDay)
+			feeds[i].inFlight.Add(-1)
+			lookahead.release(b.charged)
+			if err != nil {
 				return err
 			}
 		}
@@ -322,6 +409,33 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 	return nil
 }
 
+// writeBatch writes a batch's records in order. At the end of each page (and only then,
+// once its records are written) a date collection may checkpoint: see pageDone.
+func (r *Reader) writeBatch(run *streamRun, b batch, w *window, lastDay *cursor) error {
+	for _, it := range b.items {
+		if it.pageEnd {
+			if err := r.pageDone(run, *lastDay, it.nextToken); err != nil {
+				return err
+			}
+			*lastDay = cursor{}
+			continue
+		}
+		raw := b.arena[it.start:it.end]
+		if it.tooDeep {
+			r.refuse(run, raw, jsonscan.ErrTooDeep)
+			continue
+		}
+		c, err := r.emitRecord(run, raw, it.res, w)
+		if err != nil {
+			return err
+		}
+		if c.set {
+			*lastDay = c
+		}
+	}
+	return b.err
+}
+
 func describeWindow(w window) string {
 	if w.from.IsZero() {
 		return ""
@@ -332,23 +446,13 @@ func describeWindow(w window) string {
 	return fmt.Sprintf("from %s to %s", w.from.Format(dayLayout), w.to.Format(dayLayout))
 }
 
-// emitPage writes a page's records. For date collections, which come as one long paged
-// request in date order, a page also completes every day before the day of its last
-// document, less one day because a sleep period's day can be the day after the timestamp
-// Oura orders and filters by; that is checkpointed, so a sync cut off mid-way resumes
-// without a gap.
-func (r *Reader) emitPage(run *streamRun, p oura.Page, w *window) error {
-	var lastDay cursor
-	for _, rec := range p.Records {
-		c, err := r.emitRecord(run, rec, w)
-		if err != nil {
-			return err
-		}
-		if c.set {
-			lastDay = c
-		}
-	}
-	if run.job.Stream.Params == Dates && p.NextToken != "" && lastDay.set {
+// pageDone runs once a page has been read to its end and its records written. Date
+// collections come as one long paged request in date order, so a page also completes every
+// day before the day of its last document, less one day because a sleep period's day can be
+// the day after the timestamp Oura orders and filters by; that is checkpointed, so a sync
+// cut off mid-way resumes without a gap.
+func (r *Reader) pageDone(run *streamRun, lastDay cursor, nextToken string) error {
+	if run.job.Stream.Params == Dates && nextToken != "" && lastDay.set {
 		done := lastDay.t.AddDate(0, 0, -2)
 		if run.max.set && done.After(run.max.t) {
 			done = run.max.t
@@ -358,19 +462,31 @@ func (r *Reader) emitPage(run *streamRun, p oura.Page, w *window) error {
 	return nil
 }
 
-// emitRecord checks, filters and writes one document, and returns its cursor value.
-func (r *Reader) emitRecord(run *streamRun, raw []byte, w *window) (cursor, error) {
+// refuse counts and logs an element that is not written: it is not a JSON object, or it is
+// nested deeper than jsonscan.MaxDepth (common JSON readers could not read the line).
+func (r *Reader) refuse(run *streamRun, raw []byte, why error) {
 	s := run.job.Stream
-	if !isObject(raw) {
-		run.sum.Invalid++
-		r.Log.Error().Str("stream", s.Name).Str("document", truncate(string(raw), 120)).
-			Msg("Oura returned an element that is not a JSON object; it is not written as a record")
+	run.sum.Invalid++
+	msg := "Oura returned an element that is not a JSON object; it is not written as a record"
+	if errors.Is(why, jsonscan.ErrTooDeep) {
+		msg = fmt.Sprintf("Oura returned a document nested deeper than %d levels; it is not written as a record", jsonscan.MaxDepth)
+	} else if why != nil {
+		msg = "Oura returned a document that is not valid JSON (" + why.Error() + "); it is not written as a record"
+	}
+	r.Log.Error().Str("stream", s.Name).Str("document", truncate(string(raw), 120)).Msg(msg)
+}
+
+// emitRecord filters and writes one document jsonscan has checked (res), and returns its
+// cursor value.
+func (r *Reader) emitRecord(run *streamRun, raw []byte, res jsonscan.Result, w *window) (cursor, error) {
+	s := run.job.Stream
+	if !res.Object {
+		r.refuse(run, raw, nil)
 		return cursor{}, nil
 	}
 	var c cursor
-	cursorValue, failures := r.Validator.CheckRaw(s.Name, raw, s.Cursor)
 	if s.Cursor != "" && w != nil && !w.from.IsZero() {
-		t, err := s.parseCursor(cursorValue)
+		t, err := s.parseCursor(res.Cursor)
 		if err == nil {
 			c = cursor{t: t, set: true}
 			if !w.keeps(t) {
@@ -381,11 +497,18 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, w *window) (cursor, erro
 			r.Log.Warn().Str("stream", s.Name).Str("field", s.Cursor).Msg("document has no usable cursor value; written anyway")
 		}
 	}
-	for _, f := range failures {
+	for _, f := range r.Validator.Explain(s.Name, raw, res) {
 		if r.warnings.add(s.Name, f) {
 			r.Log.Warn().Str("stream", s.Name).Str("failure", f).
 				Msg("record does not match the stream schema; it is written unchanged (further failures of this field are only counted)")
 		}
+	}
+	if res.BadUTF8 {
+		if run.sum.Replaced == 0 {
+			r.Log.Warn().Str("stream", s.Name).Str("document", truncate(string(raw), 120)).
+				Msg("a record holds bytes that are not UTF-8; it is written with each replaced by U+FFFD (counted at the end of the stream)")
+		}
+		run.sum.Replaced++
 	}
 	if !run.running {
 		run.running = true
@@ -402,20 +525,6 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, w *window) (cursor, erro
 		run.max = c
 	}
 	return c, nil
-}
-
-func isObject(raw []byte) bool {
-	for _, b := range raw {
-		switch b {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '{':
-			return true
-		default:
-			return false
-		}
-	}
-	return false
 }
 
 // checkpoint writes the state of an incremental stream when c moves it forward. The cursor

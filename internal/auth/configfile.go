@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -302,25 +303,75 @@ func skipValue(doc []byte, i int) int {
 	return i
 }
 
-// ErrReadOnly is wrapped by WriteFile when the file or its folder cannot be written.
+// ErrReadOnly is wrapped by WriteFile and UpdateFile when the file cannot be written.
 var ErrReadOnly = errors.New("read-only")
 
-// rename is os.Rename; tests replace it to act out a file that cannot be replaced.
-var rename = os.Rename
+// maxConfigFileSize bounds the re-read of a config file; real ones are about a kilobyte.
+const maxConfigFileSize = 16 << 20
 
-// WriteFile replaces the file at path with data so that a reader sees the old file or the new
-// one, never a mix: it writes a temporary file in the same folder, syncs it to disk and renames
-// it over the original. The new file keeps the original's permission bits where they are
-// stricter than newMode and drops any beyond it: a config holding a fresh refresh token is not
-// left readable by the group or others just because the old one was (0644 becomes 0600). A symbolic link is followed and the file it points to replaced.
+// Seams for tests, which act out what a root-run test machine cannot: a file that cannot be
+// renamed over (a bind mount), a folder where no file can be created, a chmod refused.
+var (
+	rename     = os.Rename
+	createTemp = os.CreateTemp
+	chmod      = (*os.File).Chmod
+	// afterStep, when set, is called after each step of an in-place rewrite (tests look at
+	// the file between steps, as a crash would leave it).
+	afterStep func(step string)
+)
+
+// UpdateFile saves new tokens in the config file at path after a refresh. It reads the file as
+// it is now, not as it was when the run started, so edits made during the run are kept, and
+// changes only the token fields (see UpdateConfig); then it writes it back like WriteFile: by
+// an atomic rename where it can, in place where it cannot (a file mounted on its own, a folder
+// this user cannot write). warn receives what the user should fix but is not an error: a
+// file left readable by others because this user cannot change its mode.
+func UpdateFile(path string, t Tokens, warn func(string)) error {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("re-reading %s: %w", path, readOnly(err))
+	}
+	f, err := os.OpenFile(target, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("re-reading %s: %w", path, readOnly(err))
+	}
+	info, err := f.Stat()
+	var cur []byte
+	if err == nil && !info.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err == nil {
+		cur, err = io.ReadAll(io.LimitReader(f, maxConfigFileSize+1))
+	}
+	_ = f.Close()
+	if err == nil && len(cur) > maxConfigFileSize {
+		err = fmt.Errorf("larger than %d MiB", maxConfigFileSize>>20)
+	}
+	if err != nil {
+		return fmt.Errorf("re-reading %s: %w", path, err)
+	}
+	updated, err := UpdateConfig(cur, t)
+	if err != nil {
+		return fmt.Errorf("%s changed during the run and %w", path, err)
+	}
+	if bytes.Equal(updated, cur) {
+		return nil
+	}
+	return replace(path, target, info, updated, warn)
+}
+
+// WriteFile writes data to the file at path, creating it with newMode (0600 for a config) or
+// replacing it. An existing file is replaced as UpdateFile does: a reader sees the old file or
+// the new one, never a mix, where the folder allows a rename; its owner and group are kept; its
+// permission bits are kept where stricter than newMode and the others dropped (a config
+// holding a fresh refresh token is not left readable by the group or others just because the
+// old one was: 0644 becomes 0600). A symbolic link is followed and the file it points to
+// replaced.
 //
-// A file or folder without its owner's write bit is treated as read-only even where the process
-// could write it (as root): the user marked it so. Errors for read-only files wrap ErrReadOnly.
-// A file that cannot be replaced because it is a mount point (a single file bind-mounted into a
-// container) is rewritten in place instead, as the only way to save its new content.
+// A file without its owner's write bit is treated as read-only even where the process could
+// write it (as root): the user marked it so. Errors for read-only files wrap ErrReadOnly.
 func WriteFile(path string, data []byte, newMode os.FileMode) error {
 	target, err := filepath.EvalSymlinks(path)
-	mode := newMode.Perm()
 	switch {
 	case err == nil:
 		info, err := os.Stat(target)
@@ -330,23 +381,58 @@ func WriteFile(path string, data []byte, newMode os.FileMode) error {
 		if !info.Mode().IsRegular() {
 			return fmt.Errorf("writing %s: not a regular file", path)
 		}
-		mode = info.Mode().Perm() & newMode.Perm()
-		if info.Mode().Perm()&0o200 == 0 {
-			return fmt.Errorf("writing %s: the file is %w (mode %04o)", path, ErrReadOnly, mode)
-		}
+		return replaceMode(path, target, info, data, info.Mode().Perm()&newMode.Perm(), func(string) {})
 	case errors.Is(err, fs.ErrNotExist):
-		target = path
+		_, err := atomicWrite(filepath.Dir(path), path, data, newMode.Perm(), nil)
+		if err != nil {
+			return fmt.Errorf("writing %s: %w", path, readOnly(err))
+		}
+		return nil
 	default:
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+}
 
-	dir := filepath.Dir(target)
-	if info, err := os.Stat(dir); err == nil && info.Mode().Perm()&0o200 == 0 {
-		return fmt.Errorf("writing %s: its folder %s is %w (mode %04o)", path, dir, ErrReadOnly, info.Mode().Perm())
+// replace writes data over the existing regular file target (reached from path), whose state
+// before is info, keeping its owner and group and at most mode 0600.
+func replace(path, target string, info os.FileInfo, data []byte, warn func(string)) error {
+	return replaceMode(path, target, info, data, info.Mode().Perm()&0o600, warn)
+}
+
+func replaceMode(path, target string, info os.FileInfo, data []byte, mode os.FileMode, warn func(string)) error {
+	if info.Mode().Perm()&0o200 == 0 {
+		return fmt.Errorf("writing %s: the file is %w (mode %04o)", path, ErrReadOnly, info.Mode().Perm())
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.tmp")
+	dir := filepath.Dir(target)
+	if dinfo, err := os.Stat(dir); err == nil && dinfo.Mode().Perm()&0o200 == 0 {
+		// A folder marked read-only: no new file can go there, but the file itself is writable.
+		return rewriteInPlace(path, target, info, data, warn)
+	}
+	replaced, err := atomicWrite(dir, target, data, mode, info)
+	switch {
+	case replaced:
+		return nil
+	case errors.Is(err, errCannotReplace):
+		return rewriteInPlace(path, target, info, data, warn)
+	}
+	return fmt.Errorf("writing %s: %w", path, readOnly(err))
+}
+
+// errCannotReplace says the file cannot be swapped for a new one, but may be rewritten in place.
+var errCannotReplace = errors.New("the file cannot be replaced by a rename")
+
+// atomicWrite writes data to a temporary file in dir and renames it to target. With old set
+// (target exists) the new file gets old's owner and group first; errCannotReplace is returned
+// when no file can be created in dir, when the owner or group cannot be given (the rename
+// would hand the file to this user), or when the rename is refused because target is a mount
+// point (EBUSY) or on another file system (EXDEV).
+func atomicWrite(dir, target string, data []byte, mode os.FileMode, old os.FileInfo) (bool, error) {
+	tmp, err := createTemp(dir, "."+filepath.Base(target)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, readOnly(err))
+		if old != nil && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)) {
+			return false, errCannotReplace
+		}
+		return false, err
 	}
 	keep := false
 	defer func() {
@@ -354,6 +440,12 @@ func WriteFile(path string, data []byte, newMode os.FileMode) error {
 			_ = os.Remove(tmp.Name())
 		}
 	}()
+	if old != nil && !sameOwner(tmp, old) {
+		if err := chownLike(tmp, old); err != nil {
+			_ = tmp.Close()
+			return false, errCannotReplace
+		}
+	}
 	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Chmod(mode)
@@ -365,13 +457,13 @@ func WriteFile(path string, data []byte, newMode os.FileMode) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, readOnly(err))
+		return false, err
 	}
 	if err := rename(tmp.Name(), target); err != nil {
-		if errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EXDEV) {
-			return rewrite(path, target, data)
+		if old != nil && (errors.Is(err, syscall.EBUSY) || errors.Is(err, syscall.EXDEV)) {
+			return false, errCannotReplace
 		}
-		return fmt.Errorf("writing %s: %w", path, readOnly(err))
+		return false, err
 	}
 	keep = true
 	// Make the rename itself durable; a folder that cannot be synced is no reason to fail.
@@ -379,26 +471,105 @@ func WriteFile(path string, data []byte, newMode os.FileMode) error {
 		_ = d.Sync()
 		_ = d.Close()
 	}
+	return true, nil
+}
+
+// rewriteInPlace writes data over target without replacing it, for a file that cannot be
+// replaced. It never truncates first. Between any two of its steps the file is one complete
+// JSON document (JSON allows trailing spaces), so a run stopped between them leaves a file
+// the next run reads:
+//
+//  1. the mode is narrowed to 0600 first, so the new token is never readable by others
+//     (when this user may not change it: a WARN);
+//  2. a file shorter than the new content is first padded with spaces to its length, synced;
+//  3. the bytes that differ are written (the content padded with spaces to the file's length),
+//     synced;
+//  4. the padding beyond the new content is cut off, synced.
+//
+// What it cannot promise: a power loss in the middle of step 3, before the sync, can leave the
+// changed range half old and half new. That range is only the token values, a few hundred bytes
+// in one disk page, which disks write as a unit in practice; the CONTROL message carries the
+// same tokens for the platform.
+func rewriteInPlace(path, target string, info os.FileInfo, data []byte, warn func(string)) error {
+	fail := func(err error) error { return fmt.Errorf("writing %s in place: %w", path, readOnly(err)) }
+	f, err := os.OpenFile(target, os.O_RDWR|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fail(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	if !st.Mode().IsRegular() {
+		return fail(errors.New("not a regular file"))
+	}
+	step := func(name string) {
+		if afterStep != nil {
+			afterStep(name)
+		}
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		if err := chmod(f, perm&0o600); err != nil {
+			warn(fmt.Sprintf("the config file %s holds the new refresh token and is readable by other users (mode %04o), "+
+				"and this user cannot change that (%v): run chmod 600 %s as its owner", path, perm, unwrapPath(err), path))
+		}
+		step("chmod")
+	}
+	size := st.Size()
+	if size > maxConfigFileSize {
+		return fail(fmt.Errorf("larger than %d MiB", maxConfigFileSize>>20))
+	}
+	old := make([]byte, size)
+	if _, err := io.ReadFull(io.NewSectionReader(f, 0, size), old); err != nil {
+		return fail(err)
+	}
+	if int64(len(data)) > size {
+		if _, err := f.WriteAt(bytes.Repeat([]byte{' '}, len(data)-int(size)), size); err != nil {
+			return fail(err)
+		}
+		if err := f.Sync(); err != nil {
+			return fail(err)
+		}
+		old = append(old, bytes.Repeat([]byte{' '}, len(data)-int(size))...)
+		step("pad")
+	}
+	padded := append(append([]byte{}, data...), bytes.Repeat([]byte{' '}, len(old)-len(data))...)
+	from, to := 0, len(padded)
+	for from < to && padded[from] == old[from] {
+		from++
+	}
+	for to > from && padded[to-1] == old[to-1] {
+		to--
+	}
+	if from < to {
+		if _, err := f.WriteAt(padded[from:to], int64(from)); err != nil {
+			return fail(err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	step("write")
+	if len(padded) > len(data) {
+		if err := f.Truncate(int64(len(data))); err != nil {
+			return fail(err)
+		}
+		if err := f.Sync(); err != nil {
+			return fail(err)
+		}
+		step("truncate")
+	}
 	return nil
 }
 
-// rewrite writes data over target in place, for a file that cannot be replaced.
-func rewrite(path, target string, data []byte) error {
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_TRUNC, 0)
-	if err != nil {
-		return fmt.Errorf("writing %s in place: %w", path, readOnly(err))
+// unwrapPath drops the *fs.PathError wrapper, whose text repeats the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s in place: %w", path, err)
-	}
-	return nil
+	return err
 }
 
 // readOnly marks permission and read-only file system errors with ErrReadOnly.

@@ -1,9 +1,11 @@
 package auth
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -193,6 +195,8 @@ func TestWriteFileRefusesReadOnlyFilesAndFolders(t *testing.T) {
 		t.Errorf("read-only file: err %v, content %q", err, readBack(t, p))
 	}
 
+	// A read-only folder no longer stops the write: the file itself is rewritten in place
+	// (TestUpdateFileInPlaceWhenTheFolderCannotBeWritten).
 	p = writeTemp(t, "old", 0o600)
 	dir := filepath.Dir(p)
 	if err := os.Chmod(dir, 0o500); err != nil {
@@ -200,7 +204,7 @@ func TestWriteFileRefusesReadOnlyFilesAndFolders(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
 	err = WriteFile(p, []byte("new"), 0o600)
-	if !errors.Is(err, ErrReadOnly) || readBack(t, p) != "old" {
+	if err != nil || readBack(t, p) != "new" {
 		t.Errorf("read-only folder: err %v, content %q", err, readBack(t, p))
 	}
 	noTempFiles(t, dir)
@@ -231,7 +235,7 @@ func TestWriteFileRewritesAMountedFileInPlace(t *testing.T) {
 	if err := WriteFile(p, []byte("new"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if info, _ := os.Stat(p); readBack(t, p) != "new" || info.Mode().Perm() != 0o640 {
+	if info, _ := os.Stat(p); readBack(t, p) != "new" || info.Mode().Perm() != 0o600 {
 		t.Errorf("content %q mode %04o", readBack(t, p), info.Mode().Perm())
 	}
 	noTempFiles(t, filepath.Dir(p))
@@ -241,4 +245,198 @@ func TestWriteFileRewritesAMountedFileInPlace(t *testing.T) {
 		t.Errorf("other rename failure: err %v, content %q", err, readBack(t, p))
 	}
 	noTempFiles(t, filepath.Dir(p))
+}
+
+const oldConfig = `{
+  "credentials": {
+    "auth_type": "oauth2.0",
+    "client_id": "id",
+    "client_secret": "s",
+    "refresh_token": "ref-OLD-0123456789",
+    "access_token": "acc-OLD-0123456789"
+  },
+  "start_datetime": "2024-01-01"
+}
+`
+
+// tokensIn returns the refresh token of a config document, failing if it is not JSON.
+func tokensIn(t *testing.T, doc []byte) string {
+	t.Helper()
+	var c struct {
+		Credentials struct {
+			RefreshToken string `json:"refresh_token"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal(doc, &c); err != nil {
+		t.Fatalf("not a JSON document: %v\n%q", err, doc)
+	}
+	return c.Credentials.RefreshToken
+}
+
+func noWarn(t *testing.T) func(string) {
+	return func(s string) { t.Errorf("unexpected warning: %s", s) }
+}
+
+// TestUpdateFileKeepsEditsMadeDuringTheRun: the file is re-read just before the rewrite, so a
+// change made to it while the sync ran survives; only the token fields change.
+func TestUpdateFileKeepsEditsMadeDuringTheRun(t *testing.T) {
+	p := writeTemp(t, oldConfig, 0o600)
+	// The run read oldConfig at start-up; meanwhile the user edits the file.
+	edited := strings.Replace(oldConfig, `"start_datetime": "2024-01-01"`, `"start_datetime": "2025-06-01",
+  "sandbox": true`, 1)
+	if err := os.WriteFile(p, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := UpdateFile(p, newTokens, noWarn(t)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := UpdateConfig([]byte(edited), newTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readBack(t, p); got != string(want) {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestUpdateFileRefusesAFileNoLongerJSON: a file broken by an edit in progress is left alone
+// with an error, not overwritten with the start-up copy.
+func TestUpdateFileRefusesAFileNoLongerJSON(t *testing.T) {
+	p := writeTemp(t, `{"credentials": {"refresh_token": "half an ed`, 0o600)
+	err := UpdateFile(p, newTokens, noWarn(t))
+	if err == nil || !strings.Contains(err.Error(), p) || readBack(t, p) != `{"credentials": {"refresh_token": "half an ed` {
+		t.Fatalf("err %v, content %q", err, readBack(t, p))
+	}
+}
+
+// TestUpdateFileInPlaceWhenTheFolderCannotBeWritten: a file that is writable in a folder that
+// is not (a single file mounted into a container as uid 1000) gets the new tokens in place.
+func TestUpdateFileInPlaceWhenTheFolderCannotBeWritten(t *testing.T) {
+	t.Run("no file can be created in the folder", func(t *testing.T) {
+		createTemp = func(string, string) (*os.File, error) {
+			return nil, &os.PathError{Op: "open", Path: "/secrets/.config.json.tmp", Err: syscall.EACCES}
+		}
+		t.Cleanup(func() { createTemp = os.CreateTemp })
+		p := writeTemp(t, oldConfig, 0o600)
+		if err := UpdateFile(p, newTokens, noWarn(t)); err != nil {
+			t.Fatal(err)
+		}
+		if got := tokensIn(t, []byte(readBack(t, p))); got != "ref-NEW" {
+			t.Errorf("refresh token %q", got)
+		}
+	})
+	t.Run("the folder has no write bit", func(t *testing.T) {
+		p := writeTemp(t, oldConfig, 0o600)
+		dir := filepath.Dir(p)
+		if err := os.Chmod(dir, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+		if err := UpdateFile(p, newTokens, noWarn(t)); err != nil {
+			t.Fatal(err)
+		}
+		if got := tokensIn(t, []byte(readBack(t, p))); got != "ref-NEW" {
+			t.Errorf("refresh token %q", got)
+		}
+		noTempFiles(t, dir)
+	})
+}
+
+// TestInPlaceRewriteIsNeverAPartialDocument: between any two steps of an in-place rewrite (where
+// a crash or a kill could stop it) the file is a complete JSON document holding the old tokens
+// or the new ones; it is never truncated first. New content longer, shorter, and as long.
+func TestInPlaceRewriteIsNeverAPartialDocument(t *testing.T) {
+	rename = func(string, string) error { return &os.LinkError{Op: "rename", Err: syscall.EBUSY} }
+	t.Cleanup(func() { rename = os.Rename; afterStep = nil })
+	for name, tok := range map[string]Tokens{
+		"longer":  {RefreshToken: "ref-NEW-" + strings.Repeat("x", 300), AccessToken: "acc-NEW"},
+		"shorter": {RefreshToken: "r", AccessToken: "a"},
+		"as long": {RefreshToken: "ref-NEW-9876543210", AccessToken: "acc-NEW-9876543210"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := writeTemp(t, oldConfig, 0o600)
+			var steps []string
+			afterStep = func(step string) {
+				steps = append(steps, step)
+				if got := tokensIn(t, []byte(readBack(t, p))); got != "ref-OLD-0123456789" && got != tok.RefreshToken {
+					t.Errorf("after %s: refresh token %q", step, got)
+				}
+			}
+			if err := UpdateFile(p, tok, noWarn(t)); err != nil {
+				t.Fatal(err)
+			}
+			want, _ := UpdateConfig([]byte(oldConfig), tok)
+			if got := readBack(t, p); got != string(want) {
+				t.Errorf("final content\n%q\nwant\n%q", got, want)
+			}
+			if !slices.Contains(steps, "write") {
+				t.Errorf("not rewritten in place: steps %v", steps)
+			}
+			t.Logf("steps %v", steps)
+		})
+	}
+}
+
+// TestUpdateFileKeepsOwnerAndGroup: a config owned by another user and rewritten by root stays
+// that user's, both when it is replaced by a rename and when it is rewritten in place, and is
+// 0600 after.
+func TestUpdateFileKeepsOwnerAndGroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a file to another user")
+	}
+	for _, inPlace := range []bool{false, true} {
+		if inPlace {
+			rename = func(string, string) error { return &os.LinkError{Op: "rename", Err: syscall.EBUSY} }
+		}
+		p := writeTemp(t, oldConfig, 0o640)
+		if err := os.Chown(p, 4242, 4343); err != nil {
+			t.Fatal(err)
+		}
+		err := UpdateFile(p, newTokens, noWarn(t))
+		rename = os.Rename
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		if st.Uid != 4242 || st.Gid != 4343 || info.Mode().Perm() != 0o600 {
+			t.Errorf("in place %v: owner %d:%d mode %04o, want 4242:4343 0600", inPlace, st.Uid, st.Gid, info.Mode().Perm())
+		}
+		if got := tokensIn(t, []byte(readBack(t, p))); got != "ref-NEW" {
+			t.Errorf("in place %v: refresh token %q", inPlace, got)
+		}
+		noTempFiles(t, filepath.Dir(p))
+	}
+}
+
+// TestInPlaceRewriteNarrowsTheModeOrWarns: a 0644 file rewritten in place becomes 0600; when
+// this user may not change its mode, the tokens are still saved and a warning says what to do.
+func TestInPlaceRewriteNarrowsTheModeOrWarns(t *testing.T) {
+	rename = func(string, string) error { return &os.LinkError{Op: "rename", Err: syscall.EBUSY} }
+	t.Cleanup(func() { rename = os.Rename; chmod = (*os.File).Chmod })
+	p := writeTemp(t, oldConfig, 0o644)
+	if err := UpdateFile(p, newTokens, noWarn(t)); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(p); info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o, want 0600", info.Mode().Perm())
+	}
+
+	chmod = func(f *os.File, _ os.FileMode) error {
+		return &os.PathError{Op: "chmod", Path: f.Name(), Err: syscall.EPERM}
+	}
+	p = writeTemp(t, oldConfig, 0o644)
+	var warnings []string
+	if err := UpdateFile(p, newTokens, func(s string) { warnings = append(warnings, s) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "chmod 600 "+p) || !strings.Contains(warnings[0], "0644") {
+		t.Errorf("warnings %q", warnings)
+	}
+	if got := tokensIn(t, []byte(readBack(t, p))); got != "ref-NEW" {
+		t.Errorf("refresh token %q", got)
+	}
 }

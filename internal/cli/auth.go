@@ -78,7 +78,8 @@ func (r *run) saveTokens(doc []byte) func(auth.Tokens) error {
 		if err := r.out.ControlConfig(json.RawMessage(updated)); err != nil {
 			return fmt.Errorf("emitting the updated config: %w", err)
 		}
-		if err := auth.WriteFile(path, updated, 0o600); err != nil {
+		// The file is re-read and only its tokens change: edits made during the run are kept.
+		if err := auth.UpdateFile(path, t, func(w string) { r.log.Warn().Msg(w) }); err != nil {
 			// Under Airbyte the platform keeps the token from the control message, so the advice
 			// is worded to be true both there and for a person running the connector by hand.
 			r.log.Warn().Msgf("Oura issued a new refresh token and the old one no longer works, but the config file "+

@@ -26,7 +26,7 @@ func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
 	c, _ := newTestClient(t, f.srv.URL, tokens, nil, nil)
 
 	p := c.Pages(listPath, nil)
-	if !p.Next(context.Background()) {
+	if !p.Next(context.Background(), discard) {
 		t.Fatalf("Next failed: %v", p.Err())
 	}
 	if got := tokens.refreshes(); fmt.Sprint(got) != "[old-token]" {
@@ -39,7 +39,7 @@ func TestUnauthorizedRefreshesOnceAndRetries(t *testing.T) {
 	if s := p.Stats(); s.Requests != 2 || s.Retries != 1 {
 		t.Errorf("stats = %+v, want 2 requests and 1 retry", s)
 	}
-	if p.Next(context.Background()) || p.Err() != nil {
+	if p.Next(context.Background(), discard) || p.Err() != nil {
 		t.Errorf("walk did not end cleanly: %v", p.Err())
 	}
 }
@@ -50,7 +50,7 @@ func TestUnauthorizedTwiceGivesUp(t *testing.T) {
 	c, _ := newTestClient(t, f.srv.URL, tokens, nil, nil)
 
 	p := c.Pages(listPath, nil)
-	if p.Next(context.Background()) {
+	if p.Next(context.Background(), discard) {
 		t.Fatal("Next succeeded with a rejected token")
 	}
 	e := asError(t, p.Err())
@@ -117,7 +117,7 @@ func TestMissingScopeIsForbiddenWithoutRefresh(t *testing.T) {
 			tokens := &refreshingTokens{current: "old-token", fresh: "new-token"}
 			c, _ := newTestClient(t, f.srv.URL, tokens, nil, nil)
 			p := c.Pages(tc.path, nil)
-			if p.Next(context.Background()) {
+			if p.Next(context.Background(), discard) {
 				t.Fatal("Next succeeded")
 			}
 			e := asError(t, p.Err())
@@ -181,7 +181,7 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 				t.Fatalf("%s: no error", path)
 			}
 			p := c.Pages(path, nil)
-			p.Next(context.Background())
+			p.Next(context.Background(), discard)
 			for _, msg := range []string{err.Error(), p.Err().Error(), fmt.Sprintf("%+v", asError(t, err))} {
 				if strings.Contains(msg, testToken) || strings.Contains(msg, fresh) {
 					t.Errorf("%s: token in the error: %s", path, msg)

@@ -26,9 +26,9 @@ func BenchmarkPagesOverHTTP(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		page, err := c.fetch(context.Background(), listPath, nil, nil, true)
-		if err != nil || len(page.Records) != 500 {
-			b.Fatalf("fetch: %d records, %v", len(page.Records), err)
+		p := c.Pages(listPath, nil)
+		if !p.Next(context.Background(), discard) || p.Page().Records != 500 {
+			b.Fatalf("fetch: %d records, %v", p.Page().Records, p.Err())
 		}
 	}
 }

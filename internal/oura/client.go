@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/rs/zerolog"
 
+	"source-oura/internal/jsonscan"
 	"source-oura/internal/netpolicy"
 )
 
@@ -192,19 +194,140 @@ func (c *Client) Stats() Stats {
 }
 
 // Get fetches path (an already escaped URL path such as /v2/usercollection/personal_info) with query q and
-// returns the body, which is checked to be valid JSON. Failures are *Error values, which name the path.
+// returns the body, which is checked to be one JSON value of at most jsonscan.MaxRecord bytes, nested at most
+// jsonscan.MaxDepth deep. Failures are *Error values, which name the path.
 func (c *Client) Get(ctx context.Context, path string, q url.Values) ([]byte, error) {
-	page, err := c.fetch(ctx, path, q, nil, false)
+	var body []byte
+	err := c.read(ctx, path, q, nil, func(r io.Reader) error {
+		var err error
+		body, err = readAll(r, jsonscan.MaxRecord)
+		if err != nil {
+			return err
+		}
+		if _, err := jsonscan.Check(body, nil, ""); err != nil {
+			if errors.Is(err, jsonscan.ErrSyntax) {
+				// Likely cut off or a proxy's error page: worth asking again.
+				return &jsonscan.CutError{Offset: int64(len(body)), Err: err}
+			}
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err // *Error already names the path
+		return nil, err
 	}
-	return page.Body, nil
+	return body, nil
 }
 
-// fetch sends one logical GET: retries through go-retryablehttp, and on a 401 one token refresh followed by
-// one more try. With split, the body must be a list page and comes back cut into records; otherwise only
-// Page.Body is set. Work is added to the client's totals and, when st is not nil, to st.
-func (c *Client) fetch(ctx context.Context, path string, q url.Values, st *Stats, split bool) (Page, error) {
+// readAll reads r into a buffer that grows as bytes arrive (never sized from Content-Length, which a server
+// may set to anything) and refuses more than limit bytes.
+func readAll(r io.Reader, limit int) ([]byte, error) {
+	buf := make([]byte, 0, 16<<10)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > limit {
+				return nil, jsonscan.ErrTooLarge
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if len(buf) > limit {
+				return nil, jsonscan.ErrTooLarge
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return nil, &jsonscan.CutError{Offset: int64(len(buf)), Err: err}
+		}
+	}
+}
+
+// emitError carries the error of a caller's callback through read unchanged: it is not Oura's fault.
+type emitError struct{ err error }
+
+func (e *emitError) Error() string { return e.err.Error() }
+
+// errBodyTooLarge ends a success body longer than maxBody.
+var errBodyTooLarge = fmt.Errorf("the response is longer than %d MiB", maxBody>>20)
+
+// cappedBody stops a body after maxBody bytes: a gzip bomb or an endless body ends with an error.
+type cappedBody struct {
+	r    io.Reader
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// read is where every success body is read: it opens the request (retries and one token refresh happen
+// there), hands the body to consume as it arrives, and asks again when consume reports the body cut off
+// (*jsonscan.CutError), up to the client's MaxAttempts. consume is called once per attempt and must take
+// care of what an earlier attempt already delivered (Pages skips those records). Other consume errors end
+// the request: an emitError's as it is, any other as a BadResponse *Error.
+func (c *Client) read(ctx context.Context, path string, q url.Values, st *Stats, consume func(io.Reader) error) error {
+	for attempt := 1; ; attempt++ {
+		resp, err := c.open(ctx, path, q, st)
+		if err != nil {
+			return err
+		}
+		err = consume(&cappedBody{r: resp.Body, left: maxBody})
+		resp.Body.Close()
+		if err == nil {
+			return nil
+		}
+		var ee *emitError
+		if errors.As(err, &ee) {
+			return ee.err
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("reading %s: %w", path, ctxErr)
+		}
+		var cut *jsonscan.CutError
+		if errors.As(err, &cut) && !errors.Is(err, errBodyTooLarge) && attempt < c.maxAttempts {
+			wait := c.jitter(attempt)
+			c.log.Debug().Str("path", path).Int("attempt", attempt).Str("wait", human(wait)).Str("cause", err.Error()).
+				Msg("retrying Oura request: the response was cut off")
+			if err := c.clock.Sleep(ctx, wait); err != nil {
+				return fmt.Errorf("reading %s: %w", path, err)
+			}
+			c.retries.Add(1)
+			if st != nil {
+				st.Retries++
+			}
+			continue
+		}
+		return &Error{Kind: BadResponse, Status: resp.StatusCode, Path: path, Detail: err.Error(), Attempts: attempt}
+	}
+}
+
+// jitter is the wait before asking again for a cut-off body: full jitter up to min(MaxBackoff,
+// MinBackoff·2^(attempt-1)), as for other retries.
+func (c *Client) jitter(attempt int) time.Duration {
+	ceiling := c.maxBackoff
+	if attempt-1 < 32 && c.minBackoff<<(attempt-1) > 0 && c.minBackoff<<(attempt-1) < ceiling {
+		ceiling = c.minBackoff << (attempt - 1)
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1))
+}
+
+// open sends one logical GET: retries through go-retryablehttp, and on a 401 one token refresh followed by
+// one more try. It returns the success response with its body unread. Work is added to the client's totals
+// and, when st is not nil, to st.
+func (c *Client) open(ctx context.Context, path string, q url.Values, st *Stats) (*http.Response, error) {
 	target := c.base + "/" + strings.TrimLeft(path, "/")
 	if len(q) > 0 {
 		target += "?" + q.Encode()
@@ -214,12 +337,12 @@ func (c *Client) fetch(ctx context.Context, path string, q url.Values, st *Stats
 		err = errEmptyToken
 	}
 	if err != nil {
-		return Page{}, fmt.Errorf("getting an access token: %w", err)
+		return nil, fmt.Errorf("getting an access token: %w", err)
 	}
 	secrets := []string{token}
 
 	sent := 0
-	page, n, err := c.send(ctx, path, target, token, split)
+	resp, n, err := c.send(ctx, path, target, token)
 	sent += n
 	var e *Error
 	if errors.As(err, &e) && e.Kind == Unauthorized {
@@ -228,7 +351,7 @@ func (c *Client) fetch(ctx context.Context, path string, q url.Values, st *Stats
 		switch {
 		case rerr == nil && fresh != "":
 			secrets = append(secrets, fresh)
-			page, n, err = c.send(ctx, path, target, fresh, split)
+			resp, n, err = c.send(ctx, path, target, fresh)
 			sent += n
 		case rerr == nil:
 			e.Err = errors.New("the token refresh returned an empty token")
@@ -261,26 +384,26 @@ func (c *Client) fetch(ctx context.Context, path string, q url.Values, st *Stats
 				e.Scope = missingScope(e.Detail, path)
 			}
 		}
-		return Page{}, scrub(err, secrets)
+		return nil, scrub(err, secrets)
 	}
-	return page, nil
+	return resp, nil
 }
 
 // maxErrorBody bounds how much of an error response is read for its explanation.
 const maxErrorBody = 64 << 10
 
-// send makes one request with retries and returns the checked body (split into records when asked), or the
-// final error. It also returns how many attempts were made.
-func (c *Client) send(ctx context.Context, path, target, token string, split bool) (Page, int, error) {
+// send makes one request with retries and returns the success response, body unread, or the final error. It
+// also returns how many attempts were made.
+func (c *Client) send(ctx context.Context, path, target, token string) (*http.Response, int, error) {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return Page{}, 0, fmt.Errorf("building the request for %s: %w", path, err)
+		return nil, 0, fmt.Errorf("building the request for %s: %w", path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 
-	p := &policy{c: c, path: path, split: split}
+	p := &policy{c: c, path: path}
 	rc := &retryablehttp.Client{
 		HTTPClient: c.http,
 		// Logging is ours (zerolog, no URLs); retryablehttp's own logger stays off.
@@ -297,15 +420,15 @@ func (c *Client) send(ctx context.Context, path, target, token string, split boo
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
-		return Page{}, p.attempts, err
+		return nil, p.attempts, err
 	}
-	defer resp.Body.Close()
-	if vb, ok := resp.Body.(*validBody); ok {
-		return vb.page, p.attempts, nil
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, p.attempts, nil
 	}
 	// A status that is not retried: read Oura's explanation.
+	defer resp.Body.Close()
 	detail, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := statusError(resp.StatusCode, detail)
 	e.Attempts = p.attempts
-	return Page{}, p.attempts, e
+	return nil, p.attempts, e
 }

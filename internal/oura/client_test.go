@@ -100,10 +100,7 @@ func TestRateLimitedWithRetryAfterThenSuccessDeliversEveryRecordOnce(t *testing.
 
 	var ids []string
 	p := c.Pages(listPath, nil)
-	for p.Next(context.Background()) {
-		for _, rec := range p.Page().Records {
-			ids = append(ids, string(rec))
-		}
+	for p.Next(context.Background(), keep(&ids)) {
 	}
 	if err := p.Err(); err != nil {
 		t.Fatalf("Pages: %v", err)
@@ -151,7 +148,7 @@ func TestRetryAfterBeyondCapFailsAtOnce(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			p := c.Pages(listPath, nil)
-			if p.Next(ctx) {
+			if p.Next(ctx, discard) {
 				t.Fatal("Next succeeded on a 429")
 			}
 			e := asError(t, p.Err())
@@ -350,8 +347,8 @@ func TestBrokenSuccessBodiesAreRetried(t *testing.T) {
 			c, _ := newTestClient(t, f.srv.URL, StaticToken(testToken), noKeepAlive, nil)
 			p := c.Pages(listPath, nil)
 			var n int
-			for p.Next(context.Background()) {
-				n += len(p.Page().Records)
+			for p.Next(context.Background(), discard) {
+				n += p.Page().Records
 			}
 			if err := p.Err(); err != nil {
 				t.Fatalf("Pages: %v", err)

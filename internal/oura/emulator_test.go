@@ -44,10 +44,7 @@ var hrRange = url.Values{"start_datetime": {"2025-03-02T00:00:00Z"}, "end_dateti
 func readAll(c *oura.Client, path string, q url.Values) ([]string, error) {
 	it := c.Pages(path, q)
 	var out []string
-	for it.Next(context.Background()) {
-		for _, r := range it.Page().Records {
-			out = append(out, string(r))
-		}
+	for it.Next(context.Background(), func(r oura.Record) error { out = append(out, string(r.Raw)); return nil }) {
 	}
 	return out, it.Err()
 }

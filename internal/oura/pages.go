@@ -2,26 +2,38 @@ package oura
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"net/url"
+
+	"source-oura/internal/jsonscan"
 )
 
-// Page is one response of a list route.
+// Record is one element of a page's "data", split and checked by jsonscan as the body arrives. Its bytes
+// are valid only during the callback that receives it.
+type Record = jsonscan.Element
+
+// Page describes the page read by the last successful Next.
 type Page struct {
-	// Body is the response exactly as Oura sent it.
-	Body []byte
-	// Records are the elements of "data", each a sub-slice of Body: the original bytes, never re-encoded.
-	Records []json.RawMessage
 	// NextToken is the cursor for the following page; "" on the last page.
 	NextToken string
+	// Records is how many elements of "data" were handed to the callback.
+	Records int
 }
+
+// errPageChanged ends a page whose records before a cut were not the same when it was fetched again.
+var errPageChanged = errors.New("the page was cut off, and when it was fetched again the records before the cut " +
+	"were not the same (the data changed in between); the records already written stay, the next sync resumes " +
+	"from the last saved state")
 
 // Pages walks a list route page by page, following next_token. Use it like a scanner:
 //
-//	p := client.Pages(path, q)
-//	for p.Next(ctx) {
-//		use(p.Page())
+//	p := client.Pages(path, q).Check(schema, "day")
+//	for p.Next(ctx, func(r oura.Record) error { return write(r) }) {
+//		use(p.Page()) // the page is complete: every record of it went through the callback
 //	}
 //	if err := p.Err(); err != nil { ... }
 //
@@ -40,7 +52,21 @@ type Pages struct {
 	stats Stats
 	limit int // most pages this range may take; see pageLimit
 	days  int // days in the range, for the error when limit is hit
+
+	schema      *jsonscan.Schema
+	cursorField string
 }
+
+// Check makes every record be checked against s and carry its top-level string value of cursorField
+// (Record.Result); without it any JSON value passes.
+func (p *Pages) Check(s *jsonscan.Schema, cursorField string) *Pages {
+	p.schema, p.cursorField = s, cursorField
+	return p
+}
+
+// prefixSeed hashes the records written before a cut; one seed per process is enough, as both fetches of a
+// page are compared within it.
+var prefixSeed = maphash.MakeSeed()
 
 // Pages returns an iterator over the list at path (an already escaped URL path). Every request sends q; the
 // requests after the first also send the next_token of the page before. A next_token already in q starts the
@@ -58,9 +84,14 @@ func (c *Client) Pages(path string, q url.Values) *Pages {
 	return &Pages{c: c, path: path, query: query, seen: seen, limit: limit, days: days}
 }
 
-// Next fetches the next page and reports whether there is one to read with Page. It returns false at the end
-// of the list and on failure; Err tells them apart.
-func (p *Pages) Next(ctx context.Context) bool {
+// Next fetches the next page and hands each of its records to emit as it is split from the body, so a page
+// is never held whole. It reports whether a page was read to its end (Page describes it); it returns false at
+// the end of the list and on failure, and Err tells them apart.
+//
+// A body cut off mid-page is fetched again with the same query and next_token; the records emit already took
+// are skipped, so each goes through emit exactly once. Should those records differ on the second fetch, the
+// walk ends with a transient BadResponse error instead of guessing. An error from emit ends the walk as is.
+func (p *Pages) Next(ctx context.Context, emit func(Record) error) bool {
 	p.page = Page{}
 	if p.done || p.err != nil {
 		return false
@@ -78,7 +109,44 @@ func (p *Pages) Next(ctx context.Context) bool {
 		q.Set("next_token", p.next)
 	}
 	p.n++
-	page, err := p.c.fetch(ctx, p.path, q, &p.stats, true)
+	var (
+		written int          // records of this page emit has taken, over every attempt
+		hw      maphash.Hash // hash of those records
+		page    Page
+	)
+	hw.SetSeed(prefixSeed)
+	err := p.c.read(ctx, p.path, q, &p.stats, func(body io.Reader) error {
+		pr := jsonscan.NewPageReader(body, p.schema, p.cursorField)
+		var again maphash.Hash // the same records on this attempt, while they are skipped
+		again.SetSeed(prefixSeed)
+		for n := 0; ; n++ {
+			rec, err := pr.Next()
+			if err == io.EOF {
+				if n < written {
+					return errPageChanged
+				}
+				page = Page{NextToken: pr.NextToken(), Records: written}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if n < written {
+				hashRecord(&again, rec.Raw)
+				if n == written-1 && again.Sum64() != hw.Sum64() {
+					return errPageChanged
+				}
+				continue
+			}
+			if err := emit(rec); err != nil {
+				return &emitError{err}
+			}
+			written++
+			hashRecord(&hw, rec.Raw)
+		}
+	})
+	p.stats.Records += int64(written)
+	p.c.records.Add(int64(written))
 	if err != nil {
 		p.err = fmt.Errorf("fetching %s page %d: %w", p.path, p.n, err)
 		return false
@@ -96,10 +164,16 @@ func (p *Pages) Next(ctx context.Context) bool {
 	}
 	p.page = page
 	p.stats.Pages++
-	p.stats.Records += int64(len(page.Records))
 	p.c.pages.Add(1)
-	p.c.records.Add(int64(len(page.Records)))
 	return true
+}
+
+// hashRecord adds one record to h, with its length so that record boundaries count.
+func hashRecord(h *maphash.Hash, raw []byte) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(raw)))
+	_, _ = h.Write(n[:])
+	_, _ = h.Write(raw)
 }
 
 // Page returns the page fetched by the last successful Next.

@@ -1,7 +1,6 @@
 package oura
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,17 +14,17 @@ import (
 	"time"
 )
 
-// maxBody bounds a success body held in memory. Oura's largest observed pages are a few MB; anything near
-// this size is not an Oura page.
+// maxBody bounds the bytes read of one success body, after decompression. Bodies are never held whole
+// (jsonscan.PageReader keeps one record at a time), so this bounds time and traffic, not memory: Oura's
+// largest answers (years of daily documents in one page) are tens of MB, and a gzip bomb stops here.
 const maxBody = 512 << 20
 
 // policy is the retry policy for one request. go-retryablehttp calls it after every attempt (checkRetry),
 // before every wait (backoff) and when it stops retrying (giveUp). One policy per request keeps the request's
 // path, attempt count and last Retry-After together without shared state.
 type policy struct {
-	c     *Client
-	path  string
-	split bool // the body must be a list page, cut into records while it is checked
+	c    *Client
+	path string
 
 	attempts   int
 	status     int           // status of the last response, 0 after a transport error
@@ -34,17 +33,8 @@ type policy struct {
 	hasAfter   bool
 }
 
-// validBody carries a success body that checkRetry already read and checked, so send can take the bytes
-// (and the records, for a list page) without copying or scanning them again.
-type validBody struct {
-	page Page
-	*bytes.Reader
-}
-
-func (*validBody) Close() error { return nil }
-
-// checkRetry decides whether an attempt is retried. Success bodies are read and checked here, so that a
-// truncated or garbled 200 is retried like a 503.
+// checkRetry decides whether an attempt is retried. It never reads a success body: the caller streams it
+// (Client.read), and asks again itself when the body turns out to be cut off.
 func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr
@@ -62,7 +52,7 @@ func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error)
 	p.status = resp.StatusCode
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
-		return p.checkBody(resp)
+		return false, nil
 	case code == http.StatusTooManyRequests || code == http.StatusInternalServerError ||
 		code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
 		p.cause = fmt.Errorf("HTTP %d", code)
@@ -79,74 +69,6 @@ func (p *policy) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return true, nil
 	}
 	return false, nil
-}
-
-// checkBody reads a 2xx body and checks it is complete JSON. A good body is handed on as a fresh reader.
-func (p *policy) checkBody(resp *http.Response) (bool, error) {
-	data, err := readBody(resp)
-	resp.Body = http.NoBody
-	if err != nil {
-		p.cause = err
-		return true, &Error{Kind: BadResponse, Status: resp.StatusCode, Detail: "the response was cut off", Err: err}
-	}
-	if len(data) > maxBody {
-		return false, &Error{Kind: BadResponse, Status: resp.StatusCode,
-			Detail: fmt.Sprintf("the response is larger than %d MiB", maxBody>>20)}
-	}
-	page, err := inspectBody(data, p.split)
-	switch {
-	case err == nil:
-		resp.Body = &validBody{page: page, Reader: bytes.NewReader(data)}
-		return false, nil
-	case err == errBadJSON:
-		p.cause = err
-		return true, &Error{Kind: BadResponse, Status: resp.StatusCode, Detail: err.Error()}
-	default:
-		// Well-formed JSON of the wrong shape: asking again will not change it.
-		return false, &Error{Kind: BadResponse, Status: resp.StatusCode, Detail: err.Error()}
-	}
-}
-
-// inspectBody checks a success body. With split it must be a list page and is cut into records in the same
-// pass. It returns errBadJSON for a body that is not JSON at all (worth asking again: likely cut off or a
-// proxy's error page) and another error for JSON of the wrong shape.
-func inspectBody(data []byte, split bool) (Page, error) {
-	if !split {
-		if !validJSON(data) {
-			return Page{}, errBadJSON
-		}
-		return Page{Body: data}, nil
-	}
-	page, err := splitPage(data)
-	if err != nil && err != errBadJSON && !validJSON(data) {
-		err = errBadJSON
-	}
-	return page, err
-}
-
-// readBody reads the whole body into one buffer sized from Content-Length when the server sent one, so a
-// page costs a single allocation. At most maxBody+1 bytes are read, so an oversized body can be told apart.
-func readBody(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	size := 64 << 10
-	if n := resp.ContentLength; n > 0 && n <= maxBody {
-		size = int(n) + 1 // the spare byte lets the final Read report EOF without growing the buffer
-	}
-	r := io.LimitReader(resp.Body, maxBody+1)
-	buf := make([]byte, 0, size)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
 
 func readErrorBody(resp *http.Response) []byte {

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -73,12 +74,13 @@ func run(base, token, startS, endS string, concurrency, prefetch int) error {
 				}
 				return
 			}
-			// Windows fetched up to prefetch at a time, written in order, as the connector does.
+			// Windows fetched up to prefetch at a time, written in order, as the connector does;
+			// records travel in batches of about 64 KB as they are split from the body.
 			queries := s.FullRefreshQueries(start, end, now)
-			results := make([]chan oura.Page, len(queries))
+			results := make([]chan []byte, len(queries))
 			slots := make(chan struct{}, prefetch)
 			for i := range results {
-				results[i] = make(chan oura.Page, 2)
+				results[i] = make(chan []byte, 4)
 			}
 			go func() {
 				for i, q := range queries {
@@ -86,8 +88,19 @@ func run(base, token, startS, endS string, concurrency, prefetch int) error {
 					go func(i int, it *oura.Pages) {
 						defer func() { <-slots }()
 						defer close(results[i])
-						for it.Next(ctx) {
-							results[i] <- it.Page()
+						var batch []byte
+						for it.Next(ctx, func(r oura.Record) error {
+							batch = binary.LittleEndian.AppendUint32(batch, uint32(len(r.Raw)))
+							batch = append(batch, r.Raw...)
+							if len(batch) >= 64<<10 {
+								results[i] <- batch
+								batch = nil
+							}
+							return nil
+						}) {
+						}
+						if len(batch) > 0 {
+							results[i] <- batch
 						}
 						if err := it.Err(); err != nil {
 							errs <- err
@@ -96,12 +109,14 @@ func run(base, token, startS, endS string, concurrency, prefetch int) error {
 				}
 			}()
 			for _, ch := range results {
-				for p := range ch {
-					for _, rec := range p.Records {
-						if err := out.Record(prefix, rec); err != nil {
+				for batch := range ch {
+					for len(batch) > 0 {
+						n := 4 + int(binary.LittleEndian.Uint32(batch))
+						if err := out.Record(prefix, batch[4:n]); err != nil {
 							errs <- err
 							return
 						}
+						batch = batch[n:]
 					}
 				}
 			}
