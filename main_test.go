@@ -174,3 +174,52 @@ func TestStdoutClosedEarly(t *testing.T) {
 	}
 	_, _ = io.Copy(io.Discard, stdout)
 }
+
+// TestFIFOInputRefusedAndSIGTERMEndsIt: --config, --catalog or --state naming a named pipe
+// with no writer is refused with a config_error naming it, and the process ends within a
+// second of SIGTERM either way (it used to block in open forever, deaf to SIGTERM).
+func TestFIFOInputRefusedAndSIGTERMEndsIt(t *testing.T) {
+	config, catalog := files(t, "http://127.0.0.1:9")
+	for _, flag := range []string{"config", "catalog", "state"} {
+		t.Run(flag, func(t *testing.T) {
+			fifo := filepath.Join(t.TempDir(), flag+".json")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Skipf("no FIFOs here: %v", err)
+			}
+			args := map[string]string{"config": config, "catalog": catalog}
+			args[flag] = fifo
+			argv := []string{"read", "--config", args["config"], "--catalog", args["catalog"]}
+			if flag == "state" {
+				argv = append(argv, "--state", fifo)
+			}
+			cmd := exec.Command(binary, argv...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			time.Sleep(300 * time.Millisecond)
+			_ = cmd.Process.Signal(syscall.SIGTERM) // fails harmlessly if it has already exited
+			select {
+			case <-done:
+			case <-time.After(time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("still running 1 s after SIGTERM, blocked on the %s FIFO", flag)
+			}
+			var last protocol.Message
+			if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &last); err != nil {
+				t.Fatalf("want one message on stdout, got %q: %v", stdout.String(), err)
+			}
+			if last.Trace == nil || last.Trace.Error == nil || last.Trace.Error.FailureType != protocol.ConfigError ||
+				!strings.Contains(last.Trace.Error.Message, fifo) || !strings.Contains(last.Trace.Error.Message, "not a regular file") {
+				t.Errorf("want a config_error naming %s, got %s", fifo, stdout.String())
+			}
+			if cmd.ProcessState.ExitCode() != 1 {
+				t.Errorf("exit %d, want 1", cmd.ProcessState.ExitCode())
+			}
+		})
+	}
+}
