@@ -96,7 +96,7 @@ func (e *Error) Error() string {
 		}
 		if e.Code != "" && e.Code != "invalid_grant" {
 			fmt.Fprintf(&b, "; if your Oura app was registered on the newer developer portal (developer.ouraring.com), "+
-				"set credentials.token_url to %s", newPortalTokenURL)
+				"set credentials.oauth_app_type to developer_portal (token endpoint %s)", newPortalTokenURL)
 		}
 		b.WriteString(". To get a new refresh token, run `source-oura auth --client-id ID --client-secret SECRET` " +
 			"and use the config file it writes, or in Airbyte open the source's settings and authenticate it again")

@@ -319,7 +319,7 @@ func TestTokenEndpointFailuresAreClassified(t *testing.T) {
 		{"invalid_client", 401, `{"error":"invalid_client","error_description":"unknown client"}`, BadClient, oura.Unauthorized,
 			[]string{"client_id", "client_secret"}, true, false},
 		{"new portal app on the classic endpoint", 400, `{"error":"invalid_request"}`, Revoked, oura.Unauthorized,
-			[]string{"token_url", "moi.ouraring.com", "source-oura auth"}, true, false},
+			[]string{"oauth_app_type", "developer_portal", "moi.ouraring.com", "source-oura auth"}, true, false},
 		{"wrong token URL", 404, `{"detail":"Not Found"}`, Refused, oura.Unauthorized,
 			[]string{"token_url", "HTTP 404", "Not Found"}, true, false},
 		{"server error", 503, `<html>down</html>`, Transient, oura.ServerError, []string{"HTTP 503", "try again later"}, false, true},
