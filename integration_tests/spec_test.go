@@ -521,11 +521,15 @@ func TestSpecOAuthURLsFollowTheAppType(t *testing.T) {
 		{"", "https://cloud.ouraring.com/oauth/authorize", "https://api.ouraring.com/oauth/token"},
 	} {
 		t.Run("app type "+tc.appType, func(t *testing.T) {
+			// The platform's own variables, plus each user input the spec declares, by its name.
 			vars := map[string]string{
-				"oauth_app_type":     tc.appType,
 				"client_id_param":    "client_id=the-client",
 				"redirect_uri_param": "redirect_uri=" + url.QueryEscape(redirect),
 				"state_param":        "state=st4te",
+			}
+			inputs, _ := lookup(ocs, "$.oauth_user_input_from_connector_config_specification.properties").(map[string]any)
+			for name := range inputs {
+				vars[name] = tc.appType
 			}
 			c, err := renderOAuthTemplate(consent, vars)
 			if err != nil {
