@@ -43,6 +43,8 @@ type Reader struct {
 	// Validator checks every record; it is required.
 	Validator *Validator
 	Now       func() time.Time
+	// Progress, when set, is told what each stream does, for a person watching (nil: nothing).
+	Progress Progress
 
 	warnings schemaWarnings
 }
@@ -112,7 +114,9 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			r.progressBegin(jobs[i])
 			sums[i] = r.readStream(ctx, jobs[i])
+			r.progressEnd(sums[i])
 			stop.note(sums[i].Err)
 		}(i)
 	}
@@ -520,6 +524,7 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, res jsonscan.Result, w *
 		return c, err
 	}
 	run.sum.Records++
+	r.progressRecord(run, c)
 	run.pending++
 	if c.set && (!run.max.set || c.t.After(run.max.t)) {
 		run.max = c

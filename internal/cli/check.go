@@ -35,7 +35,7 @@ func scopeProbes(now time.Time) []*scopeProbe {
 			p.streams = append(p.streams, s.Name)
 			continue
 		}
-		p := &scopeProbe{scope: s.Scope, streams: []string{s.Name}, path: "/v2/usercollection/" + s.Path}
+		p := &scopeProbe{scope: s.Scope, streams: []string{s.Name}, path: collectionPath(s, false)}
 		now := now.UTC()
 		switch s.Params {
 		case streams.Dates:

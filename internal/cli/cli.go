@@ -16,6 +16,7 @@ import (
 
 	"source-oura/internal/config"
 	"source-oura/internal/oura"
+	"source-oura/internal/progress"
 	"source-oura/protocol"
 	"source-oura/streams"
 )
@@ -43,6 +44,9 @@ type Env struct {
 	Client func(*oura.Config)
 	// OpenBrowser is called by the auth command with the consent URL; nil only prints it.
 	OpenBrowser func(url string)
+	// Terminal reports whether Stderr is a terminal, which turns on read's progress lines; nil
+	// asks the system when Stderr is a file (tests force either answer).
+	Terminal func() bool
 	// ReadPassword reads one line typed at the terminal without echoing it, for the auth
 	// command's client-secret prompt. Nil reads Stdin when it is a terminal (tests set it to play one).
 	ReadPassword func() ([]byte, error)
@@ -55,6 +59,8 @@ type run struct {
 	out    *protocol.Writer
 	log    zerolog.Logger
 	masker *protocol.Masker
+	// progress, when set, counts the requests of read's streams (progress.go).
+	progress *progress.Printer
 }
 
 // Run executes one command and returns the process exit code. It never panics: an
@@ -207,7 +213,7 @@ func (r *run) client(cfg *config.Config, forCheck bool) (*oura.Client, error) {
 		Tokens:          tokens,
 		RequestsPer5Min: cfg.RequestsPer5Min,
 		Logger:          r.log,
-		HTTPClient:      r.env.HTTPClient,
+		HTTPClient:      r.httpClient(),
 		UserAgent:       "source-oura/" + r.env.Version,
 	}
 	if forCheck {

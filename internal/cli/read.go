@@ -29,6 +29,7 @@ func (r *run) read(ctx context.Context) int {
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
+	prog := r.startProgress(jobs, cfg.Sandbox) // before the client, whose requests it counts
 	client, err := r.client(cfg, false)
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
@@ -54,6 +55,7 @@ func (r *run) read(ctx context.Context) int {
 		Prefetch:     prefetchWindows,
 		Validator:    validator,
 		Now:          r.env.Now,
+		Progress:     prog,
 	}
 	err = reader.Read(ctx, jobs)
 	if werr := r.out.Err(); werr != nil {

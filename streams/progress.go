@@ -1,0 +1,55 @@
+package streams
+
+import (
+	"time"
+
+	"source-oura/protocol"
+)
+
+// Progress follows a sync for a person watching it (see internal/progress). It is called from the
+// goroutines of several streams at once and must be cheap: Records comes after every record.
+type Progress interface {
+	// Begin is called when a stream starts, with the range it reads (zero times when it has none).
+	Begin(stream string, from, to time.Time)
+	// Records is called after each record with the stream's count so far and the record's cursor
+	// value (zero when it has none).
+	Records(stream string, n int64, cursor time.Time)
+	// End is called when the stream ends; ok is false when it did not complete.
+	End(stream string, ok bool)
+}
+
+// progressBegin tells Progress a stream starts, with the same range readInto will read.
+func (r *Reader) progressBegin(job Job) {
+	if r.Progress == nil {
+		return
+	}
+	s := job.Stream
+	var from, to time.Time
+	if s.Params == Dates || s.Params == DateTimes {
+		var saved cursor
+		if job.Mode == protocol.Incremental {
+			saved, _ = parseState(s, job.State) // a bad state fails the stream itself; the display can do without
+		}
+		from, to = s.syncRange(r.Start, r.End, r.Now(), saved, r.LookbackDays)
+	}
+	r.Progress.Begin(job.Desc.Name, from, to)
+}
+
+// progressRecord tells Progress a record was written.
+func (r *Reader) progressRecord(run *streamRun, c cursor) {
+	if r.Progress == nil {
+		return
+	}
+	var at time.Time
+	if c.set {
+		at = c.t
+	}
+	r.Progress.Records(run.job.Desc.Name, run.sum.Records, at)
+}
+
+// progressEnd tells Progress a stream ended.
+func (r *Reader) progressEnd(sum Summary) {
+	if r.Progress != nil {
+		r.Progress.End(sum.Stream, sum.Err == nil)
+	}
+}
