@@ -1,6 +1,7 @@
 // Command demo shows the connector working with no Oura account and no network: it starts
 // the bundled Oura API emulator on loopback, then runs check, discover and a full read of
-// all 19 streams against it, and prints what each step produced.
+// all 19 streams against it, and prints what each step produced. The commands run in this
+// process, through the same cli.Run the source-oura binary calls, so nothing needs building.
 //
 //	go run ./cmd/demo [-days 730] [-out DIR]
 package main
@@ -42,10 +43,17 @@ func run(days int, outDir string) error {
 	if err != nil {
 		return fmt.Errorf("run the demo from the repository root (make demo): %w", err)
 	}
-	if outDir == "" {
+	keep := outDir != ""
+	if !keep {
 		if outDir, err = os.MkdirTemp("", "source-oura-demo-"); err != nil {
 			return err
 		}
+		// The files are only worth keeping when asked for; a demo leaves nothing behind.
+		defer func() {
+			if err := os.RemoveAll(outDir); err == nil {
+				fmt.Printf("\nRemoved the temporary folder %s; run with -out DIR to keep its files.\n", outDir)
+			}
+		}()
 	}
 	now := time.Now().UTC()
 	opts := ouraemu.DefaultOptions(now)
@@ -61,6 +69,7 @@ func run(days int, outDir string) error {
 	defer hs.Close()
 	base := "http://" + ln.Addr().String()
 	fmt.Printf("Oura API emulator: %s (%d days of data ending %s)\n", base, days, opts.Last.Format("2006-01-02"))
+	fmt.Println("Each command below runs in this process (cli.Run, the code of the source-oura binary), not as a separate program.")
 
 	config := filepath.Join(outDir, "config.json")
 	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":%q}`, token, base, opts.First.Format("2006-01-02T15:04:05Z"))
@@ -165,6 +174,9 @@ func summarize(out *bytes.Buffer, code int) error {
 		fmt.Printf("%-26s %10d %7d  %s\n", n, r.records, r.states, r.status)
 	}
 	fmt.Printf("%-26s %10d\n", "total", total)
+	fmt.Println("\nDaily streams have fewer records than days: like a real ring, the emulator leaves days without data\n" +
+		"(one day in 30 the ring is not worn), and some collections (workouts, tags, rest mode) only have a\n" +
+		"document on some days.")
 	if code != 0 {
 		return fmt.Errorf("read exited %d", code)
 	}
