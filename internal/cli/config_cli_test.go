@@ -3,8 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -183,5 +185,88 @@ func TestFIFOInputIsAConfigError(t *testing.T) {
 			!strings.Contains(errs[0].Message, "not a regular file") {
 			t.Errorf("%v: errors %+v", argv, errs)
 		}
+	}
+}
+
+// TestOAuthReadsWorkWhenTheConfigFolderIsReadOnly: a config whose folder cannot be written (a
+// single file mounted into the image) still gets each new refresh token, rewritten in place, so
+// the next run works instead of failing with invalid_grant.
+func TestOAuthReadsWorkWhenTheConfigFolderIsReadOnly(t *testing.T) {
+	f := newOAuthFixture(t)
+	cfgPath := f.configFile(t, "config.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")
+	catalog := oauthCatalog(t, f.dir)
+	if err := os.Chmod(f.dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(f.dir, 0o700) })
+	for run := 1; run <= 2; run++ {
+		if run == 2 {
+			f.clock.add(24 * time.Hour) // the saved access token has expired: refresh again
+		}
+		r := f.read(t, cfgPath, catalog)
+		if r.code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s", run, r.code, r.stdout)
+		}
+		if w := r.warnings(); len(w) != 0 {
+			t.Errorf("run %d: warnings %q", run, w)
+		}
+		file, err := os.ReadFile(cfgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		configs := controlConfigs(t, r)
+		if len(configs) != 1 || credsOf(t, file).RefreshToken != credsOf(t, configs[0]).RefreshToken {
+			t.Fatalf("run %d: the file does not hold the new refresh token:\n%s", run, file)
+		}
+	}
+}
+
+// TestOAuthRewriteKeepsEditsMadeDuringTheRun: the config is re-read before the rewrite, so a
+// setting changed while the sync ran is still there afterwards, beside the new tokens.
+func TestOAuthRewriteKeepsEditsMadeDuringTheRun(t *testing.T) {
+	var (
+		f       *oauthFixture
+		cfgPath string
+		editAt  atomic.Int64
+	)
+	f = newOAuthFixture(t, func(o *ouraemu.Options) {
+		revoke := o.OnRequest
+		o.OnRequest = func(req ouraemu.Request) {
+			// The edit lands before the request that revokes the access token, so before the
+			// refresh and the rewrite it causes.
+			if strings.HasPrefix(req.Path, "/v2/") && f.dataReqs.Load()+1 == editAt.Load() {
+				doc, err := os.ReadFile(cfgPath)
+				if err == nil {
+					doc = []byte(strings.Replace(string(doc), `"max_concurrent_streams": 4`, `"max_concurrent_streams": 2`, 1))
+					err = os.WriteFile(cfgPath, doc, 0o600)
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			revoke(req)
+		}
+	})
+	cfgPath = f.configFile(t, "config.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")
+	catalog := oauthCatalog(t, f.dir)
+	if r := f.read(t, cfgPath, catalog); r.code != ExitOK {
+		t.Fatalf("first run: exit %d\n%s", r.code, r.stdout)
+	}
+	f.revokeAfter.Store(f.dataReqs.Load() + 5)
+	editAt.Store(f.dataReqs.Load() + 5)
+	r := f.read(t, cfgPath, catalog)
+	if r.code != ExitOK {
+		t.Fatalf("second run: exit %d\n%s", r.code, r.stdout)
+	}
+	file, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := controlConfigs(t, r)
+	if !strings.Contains(string(file), `"max_concurrent_streams": 2`) {
+		t.Errorf("the edit made during the run was lost:\n%s", file)
+	}
+	if len(configs) != 1 || credsOf(t, file).RefreshToken != credsOf(t, configs[0]).RefreshToken {
+		t.Errorf("the file does not hold the new refresh token:\n%s", file)
 	}
 }
