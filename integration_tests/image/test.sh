@@ -3,8 +3,9 @@
 # deliberately broken variants of it and checks that each mistake is caught.
 #
 #   integration_tests/image/test.sh            # as root; installs podman/buildah with apt-get if missing
-#   SKIP_IMAGE_TEST=1 integration_tests/image/test.sh   # exit 0 with a notice where it cannot run
+#   SKIP_IMAGE_TEST=1 integration_tests/image/test.sh   # skips it (one line says so), on any machine
 #
+# CI (.ci/run) always runs it: it unsets SKIP_IMAGE_TEST.
 # It needs no registry and no network beyond loopback:
 # - The base images are local stand-ins passed as the Dockerfile's build arguments: a runtime
 #   made from Debian's static BusyBox (runtime-standin.Containerfile), and a Go toolchain made
@@ -24,6 +25,18 @@
 # uid 1000 through sh -c 'eval "$AIRBYTE_ENTRYPOINT …"' as the Kubernetes launcher does, spec,
 # check, discover and a read of every stream from the emulator.
 #
+# The real image must then also pass, run as Airbyte's custom-connector guide runs pods (uid 1000,
+# a read-only root filesystem, no capabilities; `imagetool jail`, because `podman run` cannot set
+# its rlimits here):
+# - Airbyte's standard tests (airbyte_cdk/test/standard_tests): config at /secrets/config.json,
+#   catalog at /secrets/catalog.json, the connection and basic_read scenarios of
+#   integration_tests/acceptance-test-config.yml, a basic read of metadata.yaml's suggestedStreams,
+#   and a read of a bad catalog (__AIRBYTE__stream_that_does_not_exist, sync mode INVALID) that
+#   must end in a TRACE error;
+# - an OAuth read twice in a row with each mount the README shows (the folder; the config file
+#   alone), each run spending the refresh token the one before saved;
+# - a check run as another uid (`--user "$(id -u):$(id -g)"` in the README) on its own 0600 config.
+#
 # The stand-in base images are kept (tagged localhost/source-oura-image-test/*, keyed by their
 # content) so the next run starts faster; the connector images and the build layers of this run
 # are removed at the end (KEEP_BUILD_CACHE=1 keeps the layers).
@@ -36,12 +49,14 @@ prefix=localhost/source-oura-image-test
 say() { printf 'image test [%3ds]: %s\n' "$SECONDS" "$*"; }
 die() { printf 'image test: FAIL: %s\n' "$*" >&2; exit 1; }
 
-# cannot_run stops when the machine cannot run the test: a pass only when asked to skip.
+# Asked to skip: skip on every machine, before anything is installed or built, and say so.
+if [ "${SKIP_IMAGE_TEST:-}" = 1 ]; then
+  echo "image test: SKIPPED (SKIP_IMAGE_TEST=1): the image was not built or run"
+  exit 0
+fi
+
+# cannot_run stops when the machine cannot run the test.
 cannot_run() {
-  if [ "${SKIP_IMAGE_TEST:-}" = 1 ]; then
-    say "SKIPPED: $* (SKIP_IMAGE_TEST=1)"
-    exit 0
-  fi
   die "$* — run as root on a Debian machine, or set SKIP_IMAGE_TEST=1 to skip the image test"
 }
 
@@ -129,7 +144,8 @@ podman images -a -q --no-trunc | sed "s/^sha256://" | sort -u >"$work/images.bef
 # --- the emulator ----------------------------------------------------------------------------
 
 say "starting the Oura emulator"
-(cd "$repo" && go build -o "$work/ouraemu" ./cmd/ouraemu)
+(cd "$repo" && go build -o "$work/ouraemu" ./cmd/ouraemu && go build -o "$work/imagetool" ./integration_tests/image/imagetool)
+tool() { "$work/imagetool" "$@"; }
 "$work/ouraemu" --addr 127.0.0.1:0 --days 30 --config-out "$work/emu-config.json" >"$work/emu.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 100); do
@@ -147,6 +163,8 @@ want_version=$(meta dockerImageTag)
 if [ -z "$want_name" ] || [ -z "$want_version" ]; then
   die "metadata.yaml has no dockerRepository or dockerImageTag"
 fi
+[ "$(cat "$repo/VERSION")" = "$want_version" ] ||
+  die "VERSION says '$(cat "$repo/VERSION")', metadata.yaml dockerImageTag says '$want_version'; bump both"
 catalog="$repo/integration_tests/configured_catalog.json"
 stream_count=$(grep -o '"sync_mode"' "$catalog" | wc -l)
 
@@ -260,6 +278,174 @@ if ! check_image "$prefix/connector:test"; then
 fi
 say "the image passes: labels, AIRBYTE_ENTRYPOINT, /bin/sh, user airbyte (uid 1000), writable /airbyte, spec, check, discover, read"
 
+# --- the real image as Airbyte's custom-connector guide and standard tests run it ---------------
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); say "ok: $*"; }
+bad() { failed=$((failed + 1)); printf 'image test: FAIL: %s\n' "$*" >&2; }
+n() { grep -c "$1" "$2" 2>/dev/null || true; }
+clip() { tr '\n' ' ' | head -c 400; }
+
+real="$prefix/connector:test"
+rc=$(buildah from --pull-never "$real")
+containers+=("$rc")
+root=$(buildah mount "$rc")
+entry=$(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$real" | sed -n 's/^AIRBYTE_ENTRYPOINT=//p')
+image_path=$(podman image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$real" | sed -n 's/^PATH=//p')
+# Mount points for the binds below, made in the container's own layer while it is writable.
+mkdir -p "$root/secrets" "$root/proc"
+: >"$root/secrets/config.json"
+: >"$root/secrets/catalog.json"
+
+# jrun UID:GID "HOST:CTR …" OUT ARGS… runs the connector with ARGS as Airbyte's custom-connector
+# guide runs pods: as UID:GID, with the image's root filesystem read-only, no capabilities and
+# no_new_privs, HOST binds at CTR. stdout goes to OUT, stderr to OUT.err; returns the exit code.
+if why=$(unshare --mount --propagation private sh -c "mount --bind '$root' '$root' && mount -o remount,bind,ro '$root'" 2>&1); then
+  jrun() {
+    local ids=$1 mounts=$2 out=$3
+    shift 3
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    env -i PATH="${image_path:-/usr/bin:/bin}" HOME=/airbyte AIRBYTE_ENTRYPOINT="$entry" \
+      unshare --mount --propagation private sh -c '
+        set -e
+        root=$1 mounts=$2 tool=$3
+        shift 3
+        mount --bind "$root" "$root"
+        mount -o remount,bind,ro "$root"
+        mount -t proc proc "$root/proc"
+        for m in $mounts; do mount --bind "${m%%:*}" "$root${m#*:}"; done
+        exec "$tool" jail "$root" "$@"
+      ' jrun "$root" "$mounts" "$work/imagetool" "$ids" /airbyte "$entry" "$@" </dev/null >"$out" 2>"$out.err"
+  }
+  say "running the image with a read-only root filesystem, no capabilities, as uid 1000"
+else
+  # Without the right to make mount namespaces (an unprivileged container, say) the closest is
+  # buildah's own run: still uid 1000 and no capabilities, but the root stays writable.
+  jrun() {
+    local ids=$1 mounts=$2 out=$3 m vs=()
+    shift 3
+    for m in $mounts; do vs+=(-v "$m"); done
+    buildah run --isolation chroot --user "$ids" --cap-drop ALL "${vs[@]}" "$rc" -- "$entry" "$@" </dev/null >"$out" 2>"$out.err"
+  }
+  say "NOT TESTED: a read-only root filesystem: this machine cannot make a read-only mount namespace ($(echo "$why" | clip)); running as uid 1000 with no capabilities only"
+fi
+
+emu_url=$(tool field "$work/emu-config.json" base_url)
+sdir="$work/secrets"
+# stage CONFIG [CATALOG] makes a fresh secrets folder for uid 1000, as `-v ./secrets:/secrets`.
+stage() {
+  rm -rf "$sdir"
+  mkdir -m 0700 "$sdir"
+  cp "$1" "$sdir/config.json"
+  [ -z "${2:-}" ] || cp "$2" "$sdir/catalog.json"
+  chmod 0600 "$sdir"/*.json
+  chown -R 1000:1000 "$sdir"
+}
+
+# Airbyte's standard tests: spec, then the scenarios of acceptance-test-config.yml.
+code=0; jrun 1000:1000 "" "$work/spec.out" spec || code=$?
+if [ "$code" = 0 ] && [ "$(n '"type":"SPEC"' "$work/spec.out")" = 1 ]; then ok "standard tests: spec prints one SPEC"
+else bad "standard tests: spec (exit $code): $(clip <"$work/spec.out") $(clip <"$work/spec.out.err")"; fi
+
+tool scenarios "$repo/integration_tests/acceptance-test-config.yml" "$repo/metadata.yaml" >"$work/scenarios"
+read -r -a suggested <<<"$(sed -n 's/^stream //p' "$work/scenarios" | tr '\n' ' ')"
+[ ${#suggested[@]} -gt 0 ] || die "metadata.yaml has no suggestedStreams for the basic read"
+scenario_config() { # the config a scenario names; secrets/ means the emulator's account
+  case $1 in
+    secrets/*) cp "$work/emu-config.json" "$work/scenario-config.json" ;;
+    *) tool local-config "$repo/$1" "$emu_url" >"$work/scenario-config.json" ;;
+  esac
+}
+while read -r kind path status; do
+  case $kind in
+    connection)
+      scenario_config "$path"
+      stage "$work/scenario-config.json"
+      code=0; jrun 1000:1000 "$sdir:/secrets" "$work/check.out" check --config /secrets/config.json || code=$?
+      want=SUCCEEDED
+      [ "$status" = failed ] && want=FAILED
+      if [ "$(n '"type":"CONNECTION_STATUS"' "$work/check.out")" = 1 ] && grep -q "\"status\":\"$want\"" "$work/check.out" &&
+        { [ "$want" = FAILED ] || [ "$code" = 0 ]; }; then
+        ok "standard tests: check with $path gives $want"
+      else
+        bad "standard tests: check with $path (exit $code) did not give one $want: $(clip <"$work/check.out") $(clip <"$work/check.out.err")"
+      fi
+      ;;
+    basic_read)
+      scenario_config "$path"
+      stage "$work/scenario-config.json"
+      code=0; jrun 1000:1000 "$sdir:/secrets" "$work/discover.out" discover --config /secrets/config.json || code=$?
+      if [ "$code" = 0 ] && [ "$(n '"type":"CATALOG"' "$work/discover.out")" = 1 ]; then ok "standard tests: discover with $path prints one CATALOG"
+      else bad "standard tests: discover with $path (exit $code): $(clip <"$work/discover.out.err")"; continue; fi
+
+      tool catalog "$work/discover.out" "${suggested[@]}" >"$work/basic-catalog.json"
+      stage "$work/scenario-config.json" "$work/basic-catalog.json"
+      code=0; jrun 1000:1000 "$sdir:/secrets" "$work/read.out" read --config /secrets/config.json --catalog /secrets/catalog.json || code=$?
+      empty=()
+      for st in "${suggested[@]}"; do
+        grep -q "\"type\":\"RECORD\",\"record\":{\"stream\":\"$st\"" "$work/read.out" || empty+=("$st")
+      done
+      if [ "$code" = 0 ] && [ ${#empty[@]} = 0 ] && ! grep -q '"type":"ERROR"' "$work/read.out"; then
+        ok "standard tests: a basic read of ${suggested[*]} (full_refresh, append_dedup) gives records of each"
+      else
+        bad "standard tests: basic read (exit $code), no records for: ${empty[*]:-none}: $(grep -m1 '"type":"ERROR"' "$work/read.out" | clip) $(tail -c 300 "$work/read.out.err")"
+      fi
+
+      printf '%s\n' '{"streams":[{"stream":{"name":"__AIRBYTE__stream_that_does_not_exist","json_schema":{"type":"object","properties":{}},"supported_sync_modes":["full_refresh"]},"sync_mode":"INVALID","destination_sync_mode":"INVALID"}]}' >"$work/bad-catalog.json"
+      stage "$work/scenario-config.json" "$work/bad-catalog.json"
+      code=0; jrun 1000:1000 "$sdir:/secrets" "$work/bad.out" read --config /secrets/config.json --catalog /secrets/catalog.json || code=$?
+      if [ "$code" != 0 ] && grep -q '"type":"TRACE","trace":{"type":"ERROR"' "$work/bad.out" && ! grep -q '"type":"RECORD"' "$work/bad.out"; then
+        ok "standard tests: a read of a bad catalog ends with a TRACE error (exit $code)"
+      else
+        bad "standard tests: a read of a bad catalog (exit $code) gave no TRACE error: $(clip <"$work/bad.out")"
+      fi
+      ;;
+  esac
+done <"$work/scenarios"
+
+# OAuth twice in a row with each mount the README shows. Oura's refresh tokens work once, so each
+# run must save the new one where the next run reads it. Between runs the saved access token is
+# dropped, so that the next run has to spend the saved refresh token.
+oauth_run() { # oauth_run LABEL CONFIG_FILE MOUNTS
+  local before after records code=0
+  before=$(tool field "$2" credentials.refresh_token)
+  jrun 1000:1000 "$3" "$work/oauth.out" read --config /secrets/config.json --catalog /secrets/catalog.json || code=$?
+  after=$(tool field "$2" credentials.refresh_token 2>/dev/null) || after=
+  records=$(n '"type":"RECORD"' "$work/oauth.out")
+  if [ "$code" = 0 ] && [ "${records:-0}" -gt 0 ] && ! grep -q '"type":"ERROR"' "$work/oauth.out" && [ -n "$after" ] && [ "$after" != "$before" ]; then
+    ok "$1: $records records, the new refresh token saved in the mounted config"
+  else
+    bad "$1 (exit $code): $records records; new refresh token saved: $([ -n "$after" ] && [ "$after" != "$before" ] && echo yes || echo no): $(grep -m1 '"type":"ERROR"' "$work/oauth.out" | clip) $(grep -m1 WARN "$work/oauth.out" | clip) $(tail -c 300 "$work/oauth.out.err")"
+  fi
+  tool forget-access-token "$2" || true
+}
+tool oauth-config "$work/emu-config.json" "$work/emu.log" >"$work/oauth-config.json"
+stage "$work/oauth-config.json" "$work/basic-catalog.json"
+oauth_run "OAuth, folder mounted (-v ./secrets:/secrets), run 1" "$sdir/config.json" "$sdir:/secrets"
+oauth_run "OAuth, folder mounted, run 2" "$sdir/config.json" "$sdir:/secrets"
+fdir="$work/single-file"
+mkdir -m 0700 "$fdir"
+cp "$sdir/config.json" "$sdir/catalog.json" "$fdir/"
+chown -R 1000:1000 "$fdir"
+oauth_run "OAuth, config file alone mounted (-v ./config.json:/secrets/config.json), run 1" "$fdir/config.json" \
+  "$fdir/config.json:/secrets/config.json $fdir/catalog.json:/secrets/catalog.json"
+oauth_run "OAuth, config file alone mounted, run 2" "$fdir/config.json" \
+  "$fdir/config.json:/secrets/config.json $fdir/catalog.json:/secrets/catalog.json"
+
+# The README's --user "$(id -u):$(id -g)": the image runs as the person who owns the 0600 config.
+stage "$work/emu-config.json"
+chown -R 4242:4242 "$sdir"
+code=0; jrun 4242:4242 "$sdir:/secrets" "$work/uid.out" check --config /secrets/config.json || code=$?
+if [ "$code" = 0 ] && grep -q '"status":"SUCCEEDED"' "$work/uid.out"; then ok "check as uid 4242 with its own 0600 config (--user)"
+else bad "check as uid 4242 (exit $code): $(clip <"$work/uid.out") $(clip <"$work/uid.out.err")"; fi
+
+buildah umount "$rc" >/dev/null
+if [ "$failed" != 0 ]; then
+  echo "image-test: $((1 + passed)) passed, $failed failed"
+  exit 1
+fi
+
 # --- the test of the test --------------------------------------------------------------------------
 
 # Each variant breaks one requirement of the real Dockerfile; check_image must fail on it, and
@@ -290,4 +476,4 @@ for v in "${variants[@]}"; do
 done
 say "PASS"
 # The closing line CI reads: the real image plus each broken variant caught.
-echo "image-test: $((1 + ${#variants[@]})) passed, 0 failed"
+echo "image-test: $((1 + passed + ${#variants[@]})) passed, 0 failed"
