@@ -126,9 +126,9 @@ func (p *PageReader) Next() (Element, error) {
 	}
 }
 
-// fill reads more of the body. The unread bytes move to the front of the buffer first; when they fill it,
-// the buffer doubles (up to MaxRecord), so an element that arrives in many reads is rescanned only
-// O(log size) times.
+// fill reads more of the body. The unread bytes move to the front of the buffer first; when they fill half
+// of it, the buffer doubles (up to MaxRecord plus one read, allocated once), so an element that arrives in
+// many reads is rescanned only O(log size) times.
 func (p *PageReader) fill() error {
 	if p.eof {
 		if p.readErr != nil {
@@ -146,13 +146,15 @@ func (p *PageReader) fill() error {
 		p.base += int64(p.pos)
 		p.pos = 0
 	}
-	if cap(p.buf)-len(p.buf) < readSize/2 || unread >= cap(p.buf)/2 {
-		grown := make([]byte, len(p.buf), min(2*cap(p.buf)+readSize, MaxRecord+readSize))
+	const maxCap = MaxRecord + readSize
+	if (cap(p.buf)-len(p.buf) < readSize/2 || unread >= cap(p.buf)/2) && cap(p.buf) < maxCap {
+		grown := make([]byte, len(p.buf), min(2*cap(p.buf)+readSize, maxCap))
 		copy(grown, p.buf)
 		p.buf = grown
 	}
-	// Read until the spare room is used or the body ends, so a rescan follows a real gain of bytes.
-	want := len(p.buf) + (cap(p.buf)-len(p.buf))/2
+	// Fill the spare room (at least readSize, as unread <= MaxRecord) before scanning again, so each rescan
+	// of an element follows a doubling of the bytes at hand.
+	want := cap(p.buf)
 	for empty := 0; len(p.buf) < want; {
 		n, err := p.r.Read(p.buf[len(p.buf):cap(p.buf)])
 		p.buf = p.buf[:len(p.buf)+n]

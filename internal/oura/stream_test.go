@@ -1,0 +1,239 @@
+package oura_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"source-oura/internal/oura"
+	"source-oura/internal/ouraemu"
+)
+
+// cutFront serves the emulator, but cuts the body of the next answer at cutAt bytes (when cutAt >= 0):
+// the status is 200 and Content-Length promises the whole body, then the connection closes.
+type cutFront struct {
+	emu      http.Handler
+	cutAt    atomic.Int64
+	requests atomic.Int64
+}
+
+func (f *cutFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.requests.Add(1)
+	rec := httptest.NewRecorder()
+	f.emu.ServeHTTP(rec, r)
+	body := rec.Body.Bytes()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	if k := f.cutAt.Swap(-1); k >= 0 && int(k) < len(body) {
+		_, _ = w.Write(body[:k])
+		return // fewer bytes than promised: net/http closes the connection
+	}
+	_, _ = w.Write(body)
+}
+
+// TestEveryCutIsFetchedAgainExactlyOnce: against the emulator, the first page of a list is cut off at
+// every byte position in turn; each time the page is fetched again once, and the records come out exactly
+// as from an uncut read: none lost, none twice, same order.
+func TestEveryCutIsFetchedAgainExactlyOnce(t *testing.T) {
+	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 5, First: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), Last: time.Date(2025, 3, 31, 0, 0, 0, 0, time.UTC)})
+	emu := ouraemu.NewServer(ouraemu.Options{Dataset: ds, PageSize: 2, Tokens: map[string][]string{emuToken: ouraemu.AllScopes}, Now: func() time.Time { return emuNow }})
+	front := &cutFront{emu: emu}
+	front.cutAt.Store(-1)
+	hs := httptest.NewServer(front)
+	defer hs.Close()
+	c, err := oura.New(oura.Config{BaseURL: hs.URL, Tokens: oura.StaticToken(emuToken), MinBackoff: time.Microsecond,
+		MaxBackoff: time.Microsecond, Timeout: 2 * time.Second, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v2/usercollection/daily_sleep"
+	q := url.Values{"start_date": {"2025-03-10"}, "end_date": {"2025-03-14"}}
+	want, err := readAll(c, path, q)
+	if err != nil || len(want) < 4 {
+		t.Fatalf("uncut read: %d records, %v", len(want), err)
+	}
+	clean := front.requests.Swap(0)
+	// The first page's length, to know every position to cut at.
+	first := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, path+"?"+q.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer "+emuToken)
+	emu.ServeHTTP(first, req)
+	size := first.Body.Len()
+	for k := 0; k < size; k++ {
+		front.cutAt.Store(int64(k))
+		got, err := readAll(c, path, q)
+		if err != nil {
+			t.Fatalf("cut at %d of %d: %v", k, size, err)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("cut at %d of %d: %d records, want %d exactly once:\n%s", k, size, len(got), len(want), strings.Join(got, "\n"))
+		}
+		if n := front.requests.Swap(0); n != clean+1 {
+			t.Fatalf("cut at %d: %d requests, want %d (the cut page once more)", k, n, clean+1)
+		}
+	}
+}
+
+// TestChangedPageAfterACutFailsTransient: when the page fetched again after a cut does not start with the
+// records already written, the walk ends with a transient error that says so, and nothing more is written.
+func TestChangedPageAfterACutFailsTransient(t *testing.T) {
+	var calls atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 1 {
+			body := `{"data":[{"id":"a"},{"id":"b"},{"id":"c"}],"next_token":null}`
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write([]byte(body[:30]))
+			return
+		}
+		_, _ = w.Write([]byte(`{"data":[{"id":"X"},{"id":"b"},{"id":"c"}],"next_token":null}`))
+	}))
+	defer hs.Close()
+	c, err := oura.New(oura.Config{BaseURL: hs.URL, Tokens: oura.StaticToken(emuToken), MinBackoff: time.Microsecond, MaxBackoff: time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(c, "/v2/usercollection/tag", nil)
+	var e *oura.Error
+	if !errors.As(err, &e) || e.Kind != oura.BadResponse || !e.Transient() || !strings.Contains(err.Error(), "were not the same") {
+		t.Fatalf("err = %v; want a transient BadResponse saying the records changed", err)
+	}
+	if strings.Join(got, ",") != `{"id":"a"},{"id":"b"}` {
+		t.Fatalf("records %v; want only the two written before the cut", got)
+	}
+}
+
+// rawServer answers every connection with head (status line and headers) and body, then closes it.
+func rawServer(t *testing.T, head string, body []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				buf := make([]byte, 4096)
+				_, _ = conn.Read(buf) // the request
+				_, _ = conn.Write([]byte(head + "\r\n\r\n"))
+				_, _ = conn.Write(body)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// peakHeap runs f while sampling the heap, and returns the most it grew over its starting size.
+func peakHeap(f func()) uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > base && m.HeapAlloc-base > peak.Load() {
+				peak.Store(m.HeapAlloc - base)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	f()
+	close(done)
+	<-stopped
+	return peak.Load()
+}
+
+// TestHugeContentLengthAllocatesNothing: a 200 that promises 536,870,911 bytes and sends a few ends in a
+// clear "cut off" error after the retries, and the client never sizes a buffer from the header.
+func TestHugeContentLengthAllocatesNothing(t *testing.T) {
+	base := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 536870911", []byte(`{"data":[{"id":"a"}`))
+	c, err := oura.New(oura.Config{BaseURL: base, Tokens: oura.StaticToken(emuToken), MinBackoff: time.Microsecond, MaxBackoff: time.Microsecond, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var rerr error
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	peak := peakHeap(func() { got, rerr = readAll(c, "/v2/usercollection/tag", nil) })
+	runtime.ReadMemStats(&ms1)
+	if !strings.Contains(fmt.Sprint(rerr), "cut off") || !strings.Contains(fmt.Sprint(rerr), "3 attempts") {
+		t.Fatalf("err = %v; want the response cut off after 3 attempts", rerr)
+	}
+	if len(got) != 1 {
+		t.Errorf("records %v; want the one complete record, once", got)
+	}
+	if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 16<<20 || peak > 16<<20 {
+		t.Errorf("allocated %d MiB (peak heap growth %d MiB) for a tiny body", alloc>>20, peak>>20)
+	}
+}
+
+// TestGzipBombStaysBounded: a gzip body of a few hundred KB that inflates to a 200 MB string inside "data"
+// stops at the 64 MiB record limit with a clear error, the heap growing well under 256 MiB.
+func TestGzipBombStaysBounded(t *testing.T) {
+	if raceDetector {
+		t.Skip("inflating 64 MiB under the race detector takes half a minute; go test without -race runs it")
+	}
+	var zipped bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&zipped, gzip.BestCompression)
+	_, _ = zw.Write([]byte(`{"data":["`))
+	chunk := bytes.Repeat([]byte("a"), 1<<20)
+	for range 200 {
+		_, _ = zw.Write(chunk)
+	}
+	_, _ = zw.Write([]byte(`"]}`))
+	_ = zw.Close()
+	var requests atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(zipped.Bytes())
+	}))
+	defer hs.Close()
+	c, err := oura.New(oura.Config{BaseURL: hs.URL, Tokens: oura.StaticToken(emuToken), MinBackoff: time.Microsecond, MaxBackoff: time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rerr error
+	peak := peakHeap(func() { _, rerr = readAll(c, "/v2/usercollection/tag", nil) })
+	if !strings.Contains(fmt.Sprint(rerr), "larger than the 64 MiB a record may take") {
+		t.Fatalf("err = %v; want the record size limit", rerr)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests; an oversized record is not worth asking again", n)
+	}
+	if peak > 256<<20 {
+		t.Errorf("heap grew by %d MiB", peak>>20)
+	}
+	t.Logf("gzip body %d KB, heap growth %d MiB", zipped.Len()>>10, peak>>20)
+}
