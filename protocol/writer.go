@@ -64,10 +64,15 @@ func (w *Writer) Flush() error {
 // store, secrets included.
 func (w *Writer) Write(m *Message) error {
 	w.maskMessage(m)
-	line, err := json.Marshal(m)
-	if err != nil {
+	// Not json.Marshal: it writes < > & as \u003c \u003e \u0026, which a person reading a
+	// message by hand ("Oura said \"<html>…\"") cannot read. JSON does not need the escapes.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
 		return fmt.Errorf("encoding %s message: %w", m.Type, err)
 	}
+	line := bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
