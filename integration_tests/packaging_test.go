@@ -344,6 +344,32 @@ func TestAcceptanceTestConfig(t *testing.T) {
 			t.Errorf("suite %s is missing; high strictness needs all six core suites", s)
 		}
 	}
+	// The CDK's standard tests turn each connection test into a scenario (pydantic, status a
+	// literal succeed or failed); the image test runs them the same way.
+	conn, _ := suites["connection"].(map[string]any)
+	tests, _ := conn["tests"].([]any)
+	if len(tests) == 0 {
+		t.Error("connection has no tests; the standard tests take their scenarios from them")
+	}
+	for i, e := range tests {
+		test, _ := e.(map[string]any)
+		if p, _ := test["config_path"].(string); p == "" || (test["status"] != "succeed" && test["status"] != "failed") {
+			t.Errorf("connection test %d is %v; the standard tests need config_path and status succeed or failed", i, test)
+		}
+	}
+	// CAT compares the spec and catalog with the previous version's image, which no registry has.
+	for _, suite := range []string{"spec", "discovery"} {
+		sm, _ := suites[suite].(map[string]any)
+		st, _ := sm["tests"].([]any)
+		for _, e := range st {
+			test, _ := e.(map[string]any)
+			bc, _ := test["backward_compatibility_tests_config"].(map[string]any)
+			if v, _ := bc["disable_for_version"].(string); v != m.str("dockerImageTag") {
+				t.Errorf("%s: backward compatibility is disabled for %q, not this release %s: CAT would look for an earlier image no registry has", suite, v, m.str("dockerImageTag"))
+			}
+		}
+	}
+
 	names := map[string]bool{}
 	for _, s := range discover(t).Streams {
 		names[s.Name] = true
