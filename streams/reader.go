@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/rs/zerolog"
 
@@ -252,30 +253,68 @@ func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
 // that the channel is not the cost, small enough that the writer starts early.
 const batchBytes = 64 << 10
 
-// item is one record of a batch, or (pageEnd) the end of a page read to its end.
+// maxBatchItems bounds the records of a batch, so tiny records do not make its item list
+// the larger part.
+const maxBatchItems = 1024
+
+// item is one record of a batch, or (pageEnd) the end of a page read to its end. It is
+// kept small: a heart-rate sample is only about 70 bytes.
 type item struct {
-	start, end int // the record's bytes in batch.arena
-	res        jsonscan.Result
-	tooDeep    bool
-	pageEnd    bool
-	nextToken  string
+	start, end int32  // the record's bytes in batch.arena
+	flags      uint8  // itemSchemaOK, ...
+	text       string // the record's cursor value, or the next_token at a page end
+	failure    string // jsonscan's schema failure, when there is one
 }
+
+const (
+	itemSchemaOK uint8 = 1 << iota
+	itemObject
+	itemBadUTF8
+	itemTooDeep
+	itemPageEnd
+)
+
+// itemSize is what one item costs, for the look-ahead budget.
+const itemSize = int64(unsafe.Sizeof(item{}))
 
 // batch carries records of one window from its fetcher to the writer, copied out of the
 // body buffer, or the error that ended the window.
 type batch struct {
-	arena   []byte
-	items   []item
-	charged int64 // bytes taken from the look-ahead budget, given back once written
-	err     error
+	arena     []byte
+	items     []item
+	textBytes int64 // bytes of the items' strings
+	charged   int64 // bytes taken from the look-ahead budget, given back once written
+	err       error
 }
 
 func (b *batch) add(rec oura.Record) {
+	if b.arena == nil {
+		b.arena = make([]byte, 0, batchBytes+batchBytes/4)
+	}
 	start := len(b.arena)
 	b.arena = append(b.arena, rec.Raw...)
-	res := rec.Result
-	res.Fixed = nil // Raw already holds the fixed bytes
-	b.items = append(b.items, item{start: start, end: len(b.arena), res: res, tooDeep: rec.TooDeep})
+	var flags uint8
+	for _, f := range []struct {
+		on  bool
+		bit uint8
+	}{{rec.SchemaOK, itemSchemaOK}, {rec.Object, itemObject}, {rec.BadUTF8, itemBadUTF8}, {rec.TooDeep, itemTooDeep}} {
+		if f.on {
+			flags |= f.bit
+		}
+	}
+	b.items = append(b.items, item{start: int32(start), end: int32(len(b.arena)), flags: flags, text: rec.Cursor, failure: rec.Failure})
+	b.textBytes += int64(len(rec.Cursor) + len(rec.Failure))
+}
+
+// size is the memory the batch holds, as charged to the look-ahead budget.
+func (b *batch) size() int64 {
+	return int64(cap(b.arena)) + int64(cap(b.items))*itemSize + b.textBytes
+}
+
+// result gives back what jsonscan found about a record.
+func (it item) result() jsonscan.Result {
+	return jsonscan.Result{SchemaOK: it.flags&itemSchemaOK != 0, Object: it.flags&itemObject != 0,
+		BadUTF8: it.flags&itemBadUTF8 != 0, Cursor: it.text, Failure: it.failure}
 }
 
 // windowFeed is one window's channel and how many of its batches are waiting.
@@ -327,7 +366,7 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 				defer close(feeds[i].ch)
 				f := feeds[i]
 				send := func(b batch) error {
-					size := int64(len(b.arena))
+					size := b.size()
 					mayOverdraft := func() bool { return head.Load() == int64(i) && f.inFlight.Load() < headSlack }
 					if err := lookahead.acquire(ctx, size, mayOverdraft); err != nil {
 						return err
@@ -347,14 +386,14 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 				it := r.Client.Pages(r.path(s), w.query).Check(r.Validator.Schema(s.Name), s.Cursor)
 				for it.Next(ctx, func(rec oura.Record) error {
 					b.add(rec)
-					if len(b.arena) < batchBytes {
+					if len(b.arena) < batchBytes && len(b.items) < maxBatchItems {
 						return nil
 					}
 					err := send(b)
 					b = batch{}
 					return err
 				}) {
-					b.items = append(b.items, item{pageEnd: true, nextToken: it.Page().NextToken})
+					b.items = append(b.items, item{flags: itemPageEnd, text: it.Page().NextToken})
 					if send(b) != nil {
 						return
 					}
@@ -417,19 +456,19 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 // once its records are written) a date collection may checkpoint: see pageDone.
 func (r *Reader) writeBatch(run *streamRun, b batch, w *window, lastDay *cursor) error {
 	for _, it := range b.items {
-		if it.pageEnd {
-			if err := r.pageDone(run, *lastDay, it.nextToken); err != nil {
+		if it.flags&itemPageEnd != 0 {
+			if err := r.pageDone(run, *lastDay, it.text); err != nil {
 				return err
 			}
 			*lastDay = cursor{}
 			continue
 		}
 		raw := b.arena[it.start:it.end]
-		if it.tooDeep {
+		if it.flags&itemTooDeep != 0 {
 			r.refuse(run, raw, jsonscan.ErrTooDeep)
 			continue
 		}
-		c, err := r.emitRecord(run, raw, it.res, w)
+		c, err := r.emitRecord(run, raw, it.result(), w)
 		if err != nil {
 			return err
 		}

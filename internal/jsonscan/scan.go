@@ -8,6 +8,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -303,9 +304,13 @@ func (sc *scanner) object(i int, s *Schema, want typeSet, depth int) (int, bool,
 			sc.annotate(depth, string(keyBytes))
 		}
 		if top && sc.cursorField != "" && b[start] == '"' && string(keyBytes) == sc.cursorField {
-			var text string
-			if json.Unmarshal(b[start:i], &text) == nil {
-				sc.cursor = text
+			if inner := b[start+1 : i-1]; bytes.IndexByte(inner, '\\') < 0 {
+				sc.cursor = string(inner)
+			} else {
+				var text string
+				if json.Unmarshal(b[start:i], &text) == nil {
+					sc.cursor = text
+				}
 			}
 		}
 		i = skipSpace(b, i)
