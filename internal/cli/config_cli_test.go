@@ -225,16 +225,16 @@ func TestOAuthReadsWorkWhenTheConfigFolderIsReadOnly(t *testing.T) {
 // setting changed while the sync ran is still there afterwards, beside the new tokens.
 func TestOAuthRewriteKeepsEditsMadeDuringTheRun(t *testing.T) {
 	var (
-		f       *oauthFixture
-		cfgPath string
-		editAt  atomic.Int64
+		f              *oauthFixture
+		cfgPath        string
+		editAt, served atomic.Int64
 	)
 	f = newOAuthFixture(t, func(o *ouraemu.Options) {
 		revoke := o.OnRequest
 		o.OnRequest = func(req ouraemu.Request) {
-			// The edit lands before the request that revokes the access token, so before the
-			// refresh and the rewrite it causes.
-			if strings.HasPrefix(req.Path, "/v2/") && f.dataReqs.Load()+1 == editAt.Load() {
+			// One request (the counter gives each its own number) makes the edit, and only then
+			// is the access token revoked: the refresh and the rewrite come after the edit.
+			if strings.HasPrefix(req.Path, "/v2/") && served.Add(1) == editAt.Load() {
 				doc, err := os.ReadFile(cfgPath)
 				if err == nil {
 					doc = []byte(strings.Replace(string(doc), `"max_concurrent_streams": 4`, `"max_concurrent_streams": 2`, 1))
@@ -243,6 +243,7 @@ func TestOAuthRewriteKeepsEditsMadeDuringTheRun(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 				}
+				f.srv.RevokeAccessTokens()
 			}
 			revoke(req)
 		}
@@ -252,8 +253,7 @@ func TestOAuthRewriteKeepsEditsMadeDuringTheRun(t *testing.T) {
 	if r := f.read(t, cfgPath, catalog); r.code != ExitOK {
 		t.Fatalf("first run: exit %d\n%s", r.code, r.stdout)
 	}
-	f.revokeAfter.Store(f.dataReqs.Load() + 5)
-	editAt.Store(f.dataReqs.Load() + 5)
+	editAt.Store(served.Load() + 3)
 	r := f.read(t, cfgPath, catalog)
 	if r.code != ExitOK {
 		t.Fatalf("second run: exit %d\n%s", r.code, r.stdout)
