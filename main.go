@@ -16,7 +16,8 @@ import (
 //go:embed spec.json
 var spec []byte
 
-// version is stamped at build time with -ldflags "-X main.version=...".
+// version is stamped at build time with -ldflags "-X main.version=...", from the VERSION file
+// (make build, make image, the Dockerfile); "dev" marks a plain `go build`.
 var version = "dev"
 
 func main() {

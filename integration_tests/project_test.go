@@ -171,6 +171,15 @@ func TestVersionAgrees(t *testing.T) {
 		t.Errorf("docs/oura.md's changelog has no row for %s", version)
 	}
 
+	// The commands the docs show use the image tag make image builds.
+	for _, doc := range []string{"README.md", "docs/oura.md"} {
+		for _, m := range regexp.MustCompile(`source-oura/source-oura:(\d+\.\d+\.\d+)`).FindAllStringSubmatch(readRepoFile(t, doc), -1) {
+			if m[1] != version {
+				t.Errorf("%s shows the image tag %s; make image builds %s", doc, m[1], version)
+			}
+		}
+	}
+
 	// What make build would run, without running it: the binary gets -X main.version=VERSION.
 	mk, err := exec.LookPath("make")
 	if err != nil {
