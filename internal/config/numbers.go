@@ -3,6 +3,8 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,8 +23,9 @@ const (
 func (v *Validator) checkNumbers(doc any, path string) error {
 	switch x := doc.(type) {
 	case map[string]any:
-		for k, val := range x {
-			if err := v.checkNumbers(val, joinPath(path, k)); err != nil {
+		// Sorted, so a document with two bad numbers always names the same one.
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if err := v.checkNumbers(x[k], joinPath(path, k)); err != nil {
 				return err
 			}
 		}
