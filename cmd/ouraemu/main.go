@@ -53,6 +53,7 @@ type config struct {
 	configOut    string
 	logRequests  bool
 	portalApp    bool
+	newFields    []ouraemu.NewField
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -77,6 +78,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.portalApp, "developer-portal-app", false,
 		"play an app of Oura's newer developer portal: /oauth/token refuses refreshes (400 invalid_request), "+
 			ouraemu.PortalTokenPath+" works")
+	fs.Func("new-field", "add a top-level field Oura's OpenAPI document lacks to every document of a collection, "+
+		"as COLLECTION.NAME=JSON (e.g. sleep.sleep_regularity=0.82); repeatable", func(v string) error {
+		f, err := ouraemu.ParseNewField(v)
+		c.newFields = append(c.newFields, f)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -132,6 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DeveloperPortalApp: c.portalApp,
 		// Keep the log bounded: nothing reads it here, and a benchmark sends many requests.
 		RequestLogLimit: 1000,
+		NewFields:       c.newFields,
 	}
 	if c.logRequests {
 		opts.OnRequest = func(r ouraemu.Request) {

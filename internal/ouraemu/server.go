@@ -46,6 +46,9 @@ type Options struct {
 	// OnRequest, when set, is called after each request with its log entry, e.g. to print it.
 	// It runs on the request's goroutine, so it must be safe for concurrent use.
 	OnRequest func(Request)
+	// NewFields are top-level fields added to every served document of chosen collections,
+	// as Oura does in a new API revision (see NewField).
+	NewFields []NewField
 }
 
 // Server is a local Oura API v2: an http.Handler serving a Dataset with the real query
@@ -53,6 +56,8 @@ type Options struct {
 // It is safe for concurrent use.
 type Server struct {
 	opts Options
+	// newFields holds, per collection, the bytes Options.NewFields add to each document.
+	newFields map[string][]byte
 
 	mu      sync.RWMutex // guards data and sandbox, and the documents inside them
 	data    *Dataset
@@ -103,6 +108,8 @@ func NewServer(opts Options) *Server {
 		refresh: map[string]*refreshToken{},
 		codes:   map[string]*authCode{},
 		wait:    sleep,
+
+		newFields: newFieldSuffixes(opts.NewFields),
 	}
 }
 
@@ -342,7 +349,7 @@ func (s *Server) dataReply(r *http.Request, rt route) reply {
 	if rt.kind == routeDocument {
 		for _, d := range ds.Docs[rt.collection] {
 			if d.ID == rt.id {
-				return reply{status: http.StatusOK, body: slices.Clone(d.JSON)}
+				return reply{status: http.StatusOK, body: slices.Clone(s.withNewFields(rt.collection, d.JSON))}
 			}
 		}
 		return detailReply(http.StatusNotFound, "Document not found.")
@@ -353,7 +360,7 @@ func (s *Server) dataReply(r *http.Request, rt route) reply {
 		if ds.PersonalInfo == nil {
 			return detailReply(http.StatusNotFound, "Document not found.")
 		}
-		return reply{status: http.StatusOK, body: slices.Clone(ds.PersonalInfo)}
+		return reply{status: http.StatusOK, body: slices.Clone(s.withNewFields(rt.collection, ds.PersonalInfo))}
 	}
 
 	q := r.URL.Query()
@@ -394,7 +401,7 @@ func (s *Server) dataReply(r *http.Request, rt route) reply {
 		tok.Offset = to - lo
 		next = tok.encode()
 	}
-	return reply{status: http.StatusOK, body: envelope(docs[from:to], next), page: true, fault: fault}
+	return reply{status: http.StatusOK, body: envelope(s.docsWithNewFields(rt.collection, docs[from:to]), next), page: true, fault: fault}
 }
 
 // firstPage turns the query of a request without next_token into the token of its first page.
