@@ -18,7 +18,6 @@ import (
 	"source-oura/internal/oura"
 	"source-oura/internal/progress"
 	"source-oura/protocol"
-	"source-oura/streams"
 )
 
 // Exit codes. Airbyte reads any non-zero exit as a failed job; 2 marks a command line that
@@ -110,7 +109,7 @@ func Run(ctx context.Context, argv []string, env Env) (code int) {
 	case "check":
 		return r.check(ctx)
 	case "discover":
-		return r.discover()
+		return r.discover(ctx)
 	case "read":
 		return r.read(ctx)
 	case "auth":
@@ -183,22 +182,6 @@ func (r *run) check(ctx context.Context) int {
 	}
 	_ = r.out.Error(protocol.TransientError, "Could not reach the Oura API to check the connection: "+err.Error(), "", nil)
 	return ExitFailure
-}
-
-func (r *run) discover() int {
-	if _, err := r.loadConfig(); err != nil {
-		_ = r.out.Error(protocol.ConfigError, err.Error(), "", nil)
-		return ExitFailure
-	}
-	cat, err := streams.Catalog()
-	if err != nil {
-		_ = r.out.Error(protocol.SystemError, "The connector could not build its catalog.", err.Error(), nil)
-		return ExitFailure
-	}
-	if err := r.out.Write(&protocol.Message{Type: protocol.TypeCatalog, Catalog: cat}); err != nil {
-		return ExitFailure
-	}
-	return ExitOK
 }
 
 // client builds the Oura client for a config. forCheck keeps retries short, because check
