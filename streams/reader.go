@@ -287,9 +287,32 @@ type batch struct {
 	err       error
 }
 
+// batchBufs are a batch's buffers, reused through batchPool: records pass through them at
+// the speed of the network, and allocating them afresh would set the garbage collector's pace.
+type batchBufs struct {
+	arena []byte
+	items []item
+}
+
+var batchPool = sync.Pool{New: func() any {
+	return &batchBufs{arena: make([]byte, 0, batchBytes+batchBytes/4), items: make([]item, 0, maxBatchItems)}
+}}
+
+// recycle hands a written batch's buffers back to batchPool; one grown by a large record
+// is left to the garbage collector.
+func (b *batch) recycle() {
+	if b.arena == nil || cap(b.arena) > 2*batchBytes {
+		return
+	}
+	clear(b.items) // drop the strings
+	batchPool.Put(&batchBufs{arena: b.arena[:0], items: b.items[:0]})
+	b.arena, b.items = nil, nil
+}
+
 func (b *batch) add(rec oura.Record) {
 	if b.arena == nil {
-		b.arena = make([]byte, 0, batchBytes+batchBytes/4)
+		bufs := batchPool.Get().(*batchBufs)
+		b.arena, b.items = bufs.arena, bufs.items
 	}
 	start := len(b.arena)
 	b.arena = append(b.arena, rec.Raw...)
@@ -437,6 +460,7 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 			err := r.writeBatch(run, b, &w, &lastDay)
 			feeds[i].inFlight.Add(-1)
 			lookahead.release(b.charged)
+			b.recycle()
 			if err != nil {
 				return err
 			}
