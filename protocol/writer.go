@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -104,7 +105,18 @@ func (w *Writer) maskMessage(m *Message) {
 
 // RecordPrefix is the start of a RECORD line for one stream, built once per stream so that
 // writing a record costs no JSON encoding.
-type RecordPrefix []byte
+type RecordPrefix struct {
+	head []byte // the line up to and including "data":
+	// account is `{"<column>":"<value>"`, the data object's first member, or nil for none.
+	account []byte
+}
+
+// AccountColumn is a column written as the first member of every record's data, so that the
+// records of several accounts can share one table. The zero value writes no column.
+type AccountColumn struct {
+	Name  string // the column's name; "" for no column
+	Value string // the account it names, written as a JSON string
+}
 
 // NewRecordPrefix builds the line prefix for records of stream (namespace may be "").
 func NewRecordPrefix(stream, namespace string) RecordPrefix {
@@ -116,7 +128,22 @@ func NewRecordPrefix(stream, namespace string) RecordPrefix {
 		b.Write(quote(namespace))
 	}
 	b.WriteString(`,"data":`)
-	return b.Bytes()
+	return RecordPrefix{head: b.Bytes()}
+}
+
+// WithAccount returns the prefix that also writes the account column as the first member of
+// each record's data; the zero AccountColumn returns p as it is. The column is spliced in
+// front of the record's bytes rather than re-encoded with them, so the rest of each record
+// stays byte for byte what Oura sent, and writing it still costs no JSON encoding.
+func (p RecordPrefix) WithAccount(a AccountColumn) RecordPrefix {
+	if a.Name == "" {
+		return p
+	}
+	acc := append([]byte{'{'}, quote(a.Name)...)
+	acc = append(acc, ':')
+	// quote writes invalid UTF-8 as U+FFFD, so the value is always a valid JSON string.
+	p.account = append(acc, quote(a.Value)...)
+	return p
 }
 
 func quote(s string) []byte {
@@ -124,9 +151,14 @@ func quote(s string) []byte {
 	return q
 }
 
+// isSpace reports JSON's insignificant whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // Record writes one RECORD whose data are the given bytes, unchanged except that
 // insignificant whitespace is removed if the bytes span lines (a message must fit on one
-// line). emitted_at is taken now, at emission.
+// line). With an account column (RecordPrefix.WithAccount) the data must be a JSON object:
+// the column becomes its first member and the bytes after its opening brace follow as they
+// are. emitted_at is taken now, at emission.
 func (w *Writer) Record(prefix RecordPrefix, data []byte) error {
 	if bytes.IndexByte(data, '\n') >= 0 || bytes.IndexByte(data, '\r') >= 0 {
 		var c bytes.Buffer
@@ -135,13 +167,39 @@ func (w *Writer) Record(prefix RecordPrefix, data []byte) error {
 		}
 		data = c.Bytes()
 	}
+	var rest []byte // with an account: what follows the column
+	if prefix.account != nil {
+		i := 0
+		for i < len(data) && isSpace(data[i]) {
+			i++
+		}
+		if i == len(data) || data[i] != '{' {
+			return errors.New("record is not a JSON object, so it cannot carry the account column")
+		}
+		for i++; i < len(data) && isSpace(data[i]); i++ {
+		}
+		if i == len(data) {
+			return errors.New("record is a cut-off JSON object, so it cannot carry the account column")
+		}
+		rest = data[i:]
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return w.err
 	}
-	b := append(w.buf[:0], prefix...)
-	b = append(b, data...)
+	b := append(w.buf[:0], prefix.head...)
+	if prefix.account != nil {
+		b = append(b, prefix.account...)
+		if rest[0] != '}' {
+			// A member follows: separate it from the column. An empty object ({}, { }) keeps
+			// its closing brace right after the column.
+			b = append(b, ',')
+		}
+		b = append(b, rest...)
+	} else {
+		b = append(b, data...)
+	}
 	b = append(b, `,"emitted_at":`...)
 	b = strconv.AppendInt(b, w.now().UnixMilli(), 10)
 	b = append(b, "}}\n"...)
