@@ -60,6 +60,8 @@ type Config struct {
 	Sandbox         bool
 	MaxConcurrent   int
 	RequestsPer5Min int
+	// Account is the account_column setting; off by default.
+	Account AccountColumn
 	// Unknown lists the keys the spec does not know, at the top level and inside credentials
 	// (as credentials.KEY); they are accepted and ignored.
 	Unknown []string
@@ -67,6 +69,18 @@ type Config struct {
 	unknownNote string
 	// Raw is the config document as given, for rewriting it after a token refresh.
 	Raw []byte
+}
+
+// AccountColumnName is the column account_column adds to every record. The oura_ prefix keeps
+// it clear of the fields Oura sends, which have none.
+const AccountColumnName = "oura_account"
+
+// AccountColumn is the account_column setting, for several accounts synced into one set of
+// tables: when Enabled, every record carries AccountColumnName, whose value is Label or, when
+// Label is empty, the Oura user id from personal_info.
+type AccountColumn struct {
+	Enabled bool
+	Label   string // "" for the Oura user id
 }
 
 // Error is a config problem in one field.
@@ -302,6 +316,31 @@ func (c *Config) fill(obj map[string]any) error {
 	}
 	if b, ok := obj["sandbox"].(bool); ok {
 		c.Sandbox = b
+	}
+	return c.fillAccount(obj)
+}
+
+// fillAccount reads account_column, which the schema has checked for types and length. Its
+// keys are checked here too, though the spec allows others (Airbyte wants additionalProperties
+// left open): a misspelt label would otherwise put the user id where a participant id was meant.
+func (c *Config) fillAccount(obj map[string]any) error {
+	ac, ok := obj["account_column"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	for k := range ac {
+		if k != "enabled" && k != "label" {
+			return &Error{Field: "account_column." + k, Problem: `is not a setting of account_column; it takes "enabled" (true or false) and "label" (text), so rename or remove it`}
+		}
+	}
+	c.Account.Enabled, _ = ac["enabled"].(bool)
+	label, hasLabel := ac["label"].(string)
+	if hasLabel && label != "" && strings.TrimSpace(label) == "" {
+		return &Error{Field: "account_column.label", Problem: "is only blanks; give the account a name such as a participant id, or leave it empty to use the Oura user id"}
+	}
+	c.Account.Label = label
+	if c.Account.Enabled && label == "" && c.Sandbox {
+		return &Error{Field: "account_column.label", Problem: "is needed with sandbox: Oura's sandbox has no personal_info, so there is no user id to name the account; give a label"}
 	}
 	return nil
 }

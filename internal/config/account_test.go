@@ -1,0 +1,48 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestAccountColumnSetting: account_column is off unless enabled, keeps the label as given,
+// and an empty label means the Oura user id.
+func TestAccountColumnSetting(t *testing.T) {
+	for in, want := range map[string]AccountColumn{
+		`{"api_key":"abcdef"}`:                                                              {},
+		`{"api_key":"abcdef","account_column":{}}`:                                          {},
+		`{"api_key":"abcdef","account_column":{"enabled":false,"label":"p-01"}}`:            {Label: "p-01"},
+		`{"api_key":"abcdef","account_column":{"enabled":true}}`:                            {Enabled: true},
+		`{"api_key":"abcdef","account_column":{"enabled":true,"label":""}}`:                 {Enabled: true},
+		`{"api_key":"abcdef","account_column":{"enabled":true,"label":" Zoë 01 "}}`:         {Enabled: true, Label: " Zoë 01 "},
+		`{"api_key":"abcdef","sandbox":true,"account_column":{"enabled":true,"label":"p"}}`: {Enabled: true, Label: "p"},
+	} {
+		c, err := validator(t).Parse([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if c.Account != want {
+			t.Errorf("%s: got %+v, want %+v", in, c.Account, want)
+		}
+	}
+}
+
+// TestAccountColumnBadValues: each mistake is one error naming the field and what to do.
+func TestAccountColumnBadValues(t *testing.T) {
+	for _, c := range []struct{ in, field, text string }{
+		{`{"api_key":"abcdef","account_column":true}`, "account_column", "must be object"},
+		{`{"api_key":"abcdef","account_column":{"enabled":"yes"}}`, "account_column.enabled", "must be boolean"},
+		{`{"api_key":"abcdef","account_column":{"enabled":true,"label":7}}`, "account_column.label", "must be string"},
+		{`{"api_key":"abcdef","account_column":{"enabled":true,"label":"` + strings.Repeat("x", 201) + `"}}`, "account_column.label", "200"},
+		{`{"api_key":"abcdef","account_column":{"enabled":true,"label":"   "}}`, "account_column.label", "only blanks"},
+		{`{"api_key":"abcdef","account_column":{"enabled":true,"lable":"p-01"}}`, "account_column.lable", `"label"`},
+		{`{"api_key":"abcdef","sandbox":true,"account_column":{"enabled":true}}`, "account_column.label", "sandbox has no personal_info"},
+	} {
+		_, err := validator(t).Parse([]byte(c.in))
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Field != c.field || !strings.Contains(err.Error(), c.text) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v, want field %s saying %q", c.in, err, c.field, c.text)
+		}
+	}
+}
