@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"source-oura/internal/ouraemu"
+	"source-oura/protocol"
+	"source-oura/streams"
+)
+
+// discoverEmulator serves 30 generated days ending today, with new fields, to a token with scopes.
+func discoverEmulator(t *testing.T, scopes []string, fields ...ouraemu.NewField) (*ouraemu.Server, string) {
+	t.Helper()
+	last := time.Now().UTC().Truncate(24 * time.Hour)
+	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 5, First: last.AddDate(0, 0, -29), Last: last})
+	srv := ouraemu.NewServer(ouraemu.Options{Dataset: ds, Tokens: map[string][]string{testToken: scopes}, NewFields: fields})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return srv, hs.URL
+}
+
+func recentConfig(t *testing.T, baseURL string) string {
+	start := time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly)
+	return writeJSON(t, "config.json", `{"api_key":"`+testToken+`","base_url":"`+baseURL+`","start_datetime":"`+start+`T00:00:00Z"}`)
+}
+
+// catalogOf returns discover's one CATALOG, failing unless discover exited 0 with all streams.
+func discoveredCatalog(t *testing.T, r result) *protocol.Catalog {
+	t.Helper()
+	cats := r.ofType(protocol.TypeCatalog)
+	if r.code != ExitOK || len(cats) != 1 {
+		t.Fatalf("discover: exit %d, %d catalogs; want 0 and one\n%s", r.code, len(cats), r.stdout)
+	}
+	if n := len(cats[0].Catalog.Streams); n != len(streams.AllStreams()) {
+		t.Fatalf("discover listed %d streams, want %d", n, len(streams.AllStreams()))
+	}
+	return cats[0].Catalog
+}
+
+func schemaOf(t *testing.T, cat *protocol.Catalog, name string) map[string]json.RawMessage {
+	t.Helper()
+	for _, s := range cat.Streams {
+		if s.Name == name {
+			var schema struct{ Properties map[string]json.RawMessage }
+			if err := json.Unmarshal(s.JSONSchema, &schema); err != nil {
+				t.Fatal(err)
+			}
+			return schema.Properties
+		}
+	}
+	t.Fatalf("no stream %s", name)
+	return nil
+}
+
+// TestDiscoverDeclaresNewFieldsAndReadPassesThem: a field Oura adds to sleep documents appears,
+// nullable with its inferred type and the discovered-field description, in sleep_periods' schema
+// and in no other stream's; a read with that catalog writes each sleep document byte for byte as
+// the emulator served it, new field included.
+func TestDiscoverDeclaresNewFieldsAndReadPassesThem(t *testing.T) {
+	_, url := discoverEmulator(t, ouraemu.AllScopes,
+		ouraemu.NewField{Collection: "sleep", Name: "sleep_regularity_v2", Value: json.RawMessage(`{"score":81}`)})
+	config := recentConfig(t, url)
+	d := runCLI(t, "discover", "--config", config)
+	cat := discoveredCatalog(t, d)
+	for _, s := range cat.Streams {
+		prop, ok := schemaOf(t, cat, s.Name)["sleep_regularity_v2"]
+		if ok != (s.Name == "sleep_periods") {
+			t.Errorf("%s: new field declared %v, want it only in sleep_periods", s.Name, ok)
+		}
+		if ok && !bytes.Contains(prop, []byte(`"type":["null","object"]`)) || ok && !bytes.Contains(prop, []byte("not in Oura's OpenAPI document")) {
+			t.Errorf("sleep_periods.sleep_regularity_v2 = %s, want nullable object and the description", prop)
+		}
+	}
+
+	// The served documents, for the byte-for-byte comparison.
+	from, to := time.Now().UTC().AddDate(0, 0, -12).Format(time.DateOnly), time.Now().UTC().AddDate(0, 0, 2).Format(time.DateOnly)
+	req, _ := http.NewRequest(http.MethodGet, url+"/v2/usercollection/sleep?start_date="+from+"&end_date="+to, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var page struct{ Data []json.RawMessage }
+	if err := json.Unmarshal(body, &page); err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	for _, doc := range page.Data {
+		served[string(doc)] = true
+	}
+
+	catFile := writeJSON(t, "discovered.jsonl", string(d.stdout))
+	r := runCLI(t, "read", "--config", config, "--catalog", catFile)
+	if r.code != ExitOK {
+		t.Fatalf("read: exit %d\n%s", r.code, r.stdout)
+	}
+	n := 0
+	for _, m := range r.ofType(protocol.TypeRecord) {
+		if m.Record.Stream != "sleep_periods" {
+			continue
+		}
+		n++
+		if !bytes.HasSuffix(m.Record.Data, []byte(`,"sleep_regularity_v2":{"score":81}}`)) || !served[string(m.Record.Data)] {
+			t.Fatalf("record not as served: %s", m.Record.Data)
+		}
+	}
+	if n == 0 {
+		t.Fatal("the read wrote no sleep_periods records")
+	}
+}
+
+// TestDiscoverWithDeadAPIListsEveryStream: with nothing listening at base_url, discover still
+// prints every stream with its embedded schema and exits 0, with a WARN per stream that says Oura
+// could not be reached.
+func TestDiscoverWithDeadAPIListsEveryStream(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // a closed port: every connection is refused
+	start := time.Now()
+	r := runCLI(t, "discover", "--config", configFor(t, url, testToken))
+	cat := discoveredCatalog(t, r)
+	if took := time.Since(start); took > streams.DefaultSampleTimeout+5*time.Second {
+		t.Errorf("discover took %s with a dead API", took)
+	}
+	embedded, err := streams.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range cat.Streams {
+		if !bytes.Equal(s.JSONSchema, embedded.Streams[i].JSONSchema) {
+			t.Errorf("%s: schema is not the embedded one", s.Name)
+		}
+	}
+	warns := logsAt(r, protocol.LevelWarn)
+	if len(warns) != len(streams.AllStreams()) {
+		t.Fatalf("want one WARN per stream, got %d: %q", len(warns), warns)
+	}
+	for _, w := range warns {
+		if !strings.Contains(w, "could not sample") || !strings.Contains(w, "could not reach Oura") {
+			t.Errorf("WARN does not say why: %q", w)
+		}
+	}
+	if errs := r.errors(); len(errs) != 0 {
+		t.Errorf("unexpected error traces: %+v", errs)
+	}
+}
+
+// TestDiscoverWithMissingScopeWarnsForThatStream: a token without the session scope still gets
+// all streams and exit 0; one WARN names sessions and the scope, and the other streams still get
+// their new fields.
+func TestDiscoverWithMissingScopeWarnsForThatStream(t *testing.T) {
+	var scopes []string
+	for _, s := range ouraemu.AllScopes {
+		if s != "session" {
+			scopes = append(scopes, s)
+		}
+	}
+	_, url := discoverEmulator(t, scopes,
+		ouraemu.NewField{Collection: "session", Name: "calmness", Value: json.RawMessage(`"ok"`)},
+		ouraemu.NewField{Collection: "workout", Name: "effort", Value: json.RawMessage(`3`)})
+	r := runCLI(t, "discover", "--config", recentConfig(t, url))
+	cat := discoveredCatalog(t, r)
+	if _, ok := schemaOf(t, cat, "sessions")["calmness"]; ok {
+		t.Error("sessions got a field although its sample was refused")
+	}
+	if _, ok := schemaOf(t, cat, "workouts")["effort"]; !ok {
+		t.Error("workouts lost its new field")
+	}
+	warns := logsAt(r, protocol.LevelWarn)
+	if len(warns) != 1 || !strings.Contains(warns[0], "could not sample sessions") || !strings.Contains(warns[0], `"session" scope`) {
+		t.Errorf("want one WARN naming sessions and the session scope, got %q", warns)
+	}
+}
+
+// TestDiscoverTwiceIsIdentical: two discovers of the same data print byte-identical catalogs.
+func TestDiscoverTwiceIsIdentical(t *testing.T) {
+	_, url := discoverEmulator(t, ouraemu.AllScopes,
+		ouraemu.NewField{Collection: "daily_sleep", Name: "z_new", Value: json.RawMessage(`1`)},
+		ouraemu.NewField{Collection: "daily_sleep", Name: "a_new", Value: json.RawMessage(`"x"`)},
+		ouraemu.NewField{Collection: "heartrate", Name: "ring_id", Value: json.RawMessage(`"r"`)})
+	config := recentConfig(t, url)
+	catalogLine := func() []byte {
+		r := runCLI(t, "discover", "--config", config)
+		discoveredCatalog(t, r)
+		for _, line := range bytes.Split(r.stdout, []byte("\n")) {
+			if bytes.HasPrefix(line, []byte(`{"type":"CATALOG"`)) {
+				return line
+			}
+		}
+		t.Fatal("no CATALOG line")
+		return nil
+	}
+	first := catalogLine()
+	if !bytes.Contains(first, []byte(`"a_new"`)) || !bytes.Contains(first, []byte(`"ring_id"`)) {
+		t.Fatal("the new fields are missing")
+	}
+	if second := catalogLine(); !bytes.Equal(first, second) {
+		t.Errorf("two discovers differ:\n%s\n%s", first, second)
+	}
+}
