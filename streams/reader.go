@@ -46,6 +46,8 @@ type Reader struct {
 	Now       func() time.Time
 	// Progress, when set, is told what each stream does, for a person watching (nil: nothing).
 	Progress Progress
+	// Account, when set, is written as the first column of every record (config account_column).
+	Account protocol.AccountColumn
 
 	warnings schemaWarnings
 }
@@ -166,7 +168,7 @@ type streamRun struct {
 
 func (r *Reader) readStream(ctx context.Context, job Job) Summary {
 	start := r.Now()
-	run := &streamRun{job: job, prefix: protocol.NewRecordPrefix(job.Desc.Name, job.Desc.Namespace)}
+	run := &streamRun{job: job, prefix: protocol.NewRecordPrefix(job.Desc.Name, job.Desc.Namespace).WithAccount(r.Account)}
 	run.sum.Stream = job.Desc.Name
 	out := r.Out
 	_ = out.Status(job.Desc, protocol.Started)
