@@ -41,7 +41,7 @@ var streamTable = map[string]streamFacts{
 	"daily_spo2":               {"PublicDailySpO2", "day", []string{"id"}},
 	"daily_stress":             {"PublicDailyStress", "day", []string{"id"}},
 	"daily_resilience":         {"DailyResilienceModel", "day", []string{"id"}},
-	"daily_cardiovascular_age": {"PublicDailyCardiovascularAge", "day", []string{"id"}},
+	"daily_cardiovascular_age": {"PublicDailyCardiovascularAge", "day", []string{"day"}},
 	"vo2_max":                  {"PublicVO2Max", "day", []string{"id"}},
 	"enhanced_tags":            {"EnhancedTagModel", "start_day", []string{"id"}},
 	"sleep_time":               {"PublicSleepTime", "day", []string{"id"}},
