@@ -14,11 +14,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,6 +58,7 @@ type config struct {
 	logRequests  bool
 	portalApp    bool
 	newFields    []ouraemu.NewField
+	accounts     map[string]int64 // token -> seed of another Oura account
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -84,6 +89,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.newFields = append(c.newFields, f)
 		return err
 	})
+	fs.Func("account", "serve another Oura account, with its own data and user id, to a static token with every scope, "+
+		"as TOKEN=SEED (e.g. emu-token-2=107, whose heart rate shares seed 1's minutes); repeatable", func(v string) error {
+		tok, seed, err := parseAccount(v)
+		if err == nil && c.accounts[tok] != 0 {
+			err = fmt.Errorf("token %q is given twice; each account needs its own token", tok)
+		}
+		if err == nil {
+			if c.accounts == nil {
+				c.accounts = map[string]int64{}
+			}
+			c.accounts[tok] = seed
+		}
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -96,6 +115,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return config{}, fmt.Errorf("--page-size must be at least 1, got %d", c.pageSize)
 	case c.token == "":
 		return config{}, errors.New("--token must not be empty")
+	case c.accounts[c.token] != 0:
+		return config{}, fmt.Errorf("--account token %q is also --token; each account needs its own token", c.token)
 	case c.rateEvery < 0 || c.failEvery < 0 || c.dropEvery < 0 || c.retryAfter < 0 || c.latency < 0:
 		return config{}, errors.New("fault flags must not be negative")
 	}
@@ -103,6 +124,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.sandboxSeed = c.seed + 1
 	}
 	return c, nil
+}
+
+// parseAccount reads an --account value, TOKEN=SEED.
+func parseAccount(v string) (string, int64, error) {
+	tok, seedText, ok := strings.Cut(v, "=")
+	seed, err := strconv.ParseInt(seedText, 10, 64)
+	if !ok || tok == "" || err != nil || seed == 0 {
+		return "", 0, fmt.Errorf("%q is not TOKEN=SEED with a non-empty token and a non-zero whole-number seed, e.g. emu-token-2=107", v)
+	}
+	return tok, seed, nil
 }
 
 // connectorConfig is the source-oura config that points at this emulator.
@@ -126,6 +157,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	gen.Seed = c.seed
 	gen.First = gen.Last.AddDate(0, 0, -(c.days - 1))
 	data := ouraemu.Generate(gen)
+	accounts := map[string]*ouraemu.Dataset{}
+	tokens := map[string][]string{c.token: ouraemu.AllScopes}
+	for tok, seed := range c.accounts {
+		gen.Seed = seed
+		accounts[tok] = ouraemu.Generate(gen)
+		tokens[tok] = ouraemu.AllScopes
+	}
 	gen.Seed = c.sandboxSeed
 	sandbox := ouraemu.Generate(gen)
 
@@ -133,7 +171,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Dataset:  data,
 		Sandbox:  sandbox,
 		PageSize: c.pageSize,
-		Tokens:   map[string][]string{c.token: ouraemu.AllScopes},
+		Tokens:   tokens,
+		Accounts: accounts,
 		Clients:  map[string]string{c.clientID: c.clientSecret},
 		// A portal app refreshes only at ouraemu.PortalTokenPath, like oauth_app_type developer_portal.
 		DeveloperPortalApp: c.portalApp,
@@ -193,6 +232,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "ouraemu serving %d days (%s to %s, seed %d) at %s\n",
 		c.days, data.First.Format(time.DateOnly), data.Last.Format(time.DateOnly), c.seed, base)
 	fmt.Fprintf(stdout, "connector config:\n%s\n", cfg)
+	for _, tok := range slices.Sorted(maps.Keys(c.accounts)) {
+		fmt.Fprintf(stdout, "account seed %d: the same config with api_key %q\n", c.accounts[tok], tok)
+	}
 	fmt.Fprintf(stdout, "oauth: client_id=%s client_secret=%s refresh_token=%s\n", c.clientID, c.clientSecret, refresh)
 	fmt.Fprintf(stdout, "oauth: token_url=%s/oauth/token authorize_url=%s/oauth/authorize\n", base, base)
 	if c.portalApp {

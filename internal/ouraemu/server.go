@@ -49,6 +49,11 @@ type Options struct {
 	// NewFields are top-level fields added to every served document of chosen collections,
 	// as Oura does in a new API revision (see NewField).
 	NewFields []NewField
+	// Accounts serves other Oura accounts: each static token in it (which Tokens must list too,
+	// for its scopes) reads that Dataset on the live routes instead of Dataset, as a second
+	// person's token would. Generate with another seed makes one, with its own user id; seed
+	// 107's heart-rate grid falls on the same minutes as seed 1's, like two rings worn at once.
+	Accounts map[string]*Dataset
 }
 
 // Server is a local Oura API v2: an http.Handler serving a Dataset with the real query
@@ -99,6 +104,7 @@ func NewServer(opts Options) *Server {
 	}
 	opts.Tokens = tokens
 	opts.Clients = maps.Clone(opts.Clients)
+	opts.Accounts = maps.Clone(opts.Accounts)
 	return &Server{
 		opts:    opts,
 		data:    orEmpty(opts.Dataset),
@@ -342,6 +348,9 @@ func (s *Server) dataReply(r *http.Request, rt route) reply {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	ds := s.data
+	if acc := s.opts.Accounts[bearerToken(r)]; acc != nil {
+		ds = acc
+	}
 	if rt.sandbox && s.sandbox != nil {
 		ds = s.sandbox
 	}
