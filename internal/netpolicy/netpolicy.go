@@ -117,14 +117,19 @@ type RedirectError struct {
 	From, Target string
 	// Status is the HTTP status of the redirect response.
 	Status int
-	// TooMany is set when the redirect stayed on the origin but the chain was longer than MaxRedirects.
+	// TooMany is set when the redirect stayed on the origin but the chain was longer than Max.
 	TooMany bool
+	// Max is how many same-origin redirects the client follows (0: none).
+	Max int
 }
 
 // Error names the target and says what to check.
 func (e *RedirectError) Error() string {
-	if e.TooMany {
-		return fmt.Sprintf("%s redirected more than %d times (last to %s); check %s", e.From, MaxRedirects, e.Target, e.Field)
+	switch {
+	case e.TooMany && e.Max == 0:
+		return fmt.Sprintf("%s redirected to %s; redirects are not followed here: check %s", e.From, e.Target, e.Field)
+	case e.TooMany:
+		return fmt.Sprintf("%s redirected more than %d times (last to %s); check %s", e.From, e.Max, e.Target, e.Field)
 	}
 	return fmt.Sprintf("%s redirected to %s, another origin; the connector sends its token only to %s and does not "+
 		"follow redirects elsewhere: check %s", e.From, e.Target, e.From, e.Field)
@@ -144,7 +149,7 @@ func CheckRedirect(field string, maxHops int) func(req *http.Request, via []*htt
 		first := via[0].URL
 		target := *req.URL
 		target.RawQuery, target.ForceQuery, target.Fragment, target.User = "", false, "", nil
-		e := &RedirectError{Field: field, From: Origin(first), Target: target.String()}
+		e := &RedirectError{Field: field, From: Origin(first), Target: target.String(), Max: maxHops}
 		if req.Response != nil {
 			e.Status = req.Response.StatusCode
 		}
