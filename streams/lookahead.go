@@ -7,8 +7,9 @@ import (
 
 // LookaheadBytes bounds the records fetched ahead of the writer, over every stream of the
 // process: windows of heart_rate and ring_battery_level read ahead, and streams read at the
-// same time, all draw on it. Only the window each stream is writing may go past it, by a
-// couple of batches, so that the writer never waits on the budget itself.
+// same time, all draw on it. The window each stream is writing stays out of it: it may keep
+// a couple of batches ahead of its writer (headSlack) and no more, so that the writer never
+// waits on the budget and a fast body does not fill the budget that other windows need.
 const LookaheadBytes = 16 << 20
 
 // lookahead is the budget every Reader of the process shares.
@@ -26,23 +27,30 @@ func newByteBudget(limit int64) *byteBudget {
 	return &byteBudget{limit: limit, changed: make(chan struct{})}
 }
 
-// acquire takes n bytes, waiting until they fit under the limit, or until mayOverdraft
-// reports that this caller may go past it (the window being written). It fails only when
-// ctx is done.
-func (b *byteBudget) acquire(ctx context.Context, n int64, mayOverdraft func() bool) error {
+// acquire takes n bytes for a batch of a window fetched ahead, waiting until they fit
+// under the limit. For the window being written (head reports true) it takes nothing and
+// waits until room reports that the window has fewer than headSlack batches waiting. It
+// returns the bytes taken, and fails only when ctx is done.
+func (b *byteBudget) acquire(ctx context.Context, n int64, head, room func() bool) (int64, error) {
 	for {
 		b.mu.Lock()
-		if b.used+n <= b.limit || mayOverdraft() {
+		switch {
+		case head():
+			if room() {
+				b.mu.Unlock()
+				return 0, nil
+			}
+		case b.used+n <= b.limit:
 			b.used += n
 			b.mu.Unlock()
-			return nil
+			return n, nil
 		}
 		wait := b.changed
 		b.mu.Unlock()
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return ctx.Err()
+			return 0, ctx.Err()
 		}
 	}
 }

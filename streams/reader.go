@@ -353,8 +353,9 @@ type windowFeed struct {
 const headSlack = 2
 
 // readWindows fetches up to Prefetch windows at once and writes them strictly in order, so
-// records keep their order and states only move forward. Records travel in batches as they
-// are split from the body, so no page is held whole. The window being written may keep
+// records keep their order and states only move forward: at most Prefetch windows are
+// fetched or waiting at a time. Records travel in batches as they are split from the body,
+// so no page is held whole. The window being written may keep
 // headSlack batches ahead of the writer; windows fetched further ahead (heart_rate has one
 // per 30 days) wait for room in the look-ahead budget, which every stream shares, so memory
 // stays bounded in bytes whatever the pages hold.
@@ -387,23 +388,23 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 			producers.Add(1)
 			go func(i int, w window) {
 				defer producers.Done()
-				defer func() { <-slots }()
-				defer close(feeds[i].ch)
+				defer close(feeds[i].ch) // its slot is freed once the window is written
 				f := feeds[i]
 				send := func(b batch) error {
-					size := b.size()
-					mayOverdraft := func() bool { return head.Load() == int64(i) && f.inFlight.Load() < headSlack }
-					if err := lookahead.acquire(ctx, size, mayOverdraft); err != nil {
+					isHead := func() bool { return head.Load() == int64(i) }
+					room := func() bool { return f.inFlight.Load() < headSlack }
+					charged, err := lookahead.acquire(ctx, b.size(), isHead, room)
+					if err != nil {
 						return err
 					}
-					b.charged = size
+					b.charged = charged
 					f.inFlight.Add(1)
 					select {
 					case f.ch <- b:
 						return nil
 					case <-ctx.Done():
 						f.inFlight.Add(-1)
-						lookahead.release(size)
+						lookahead.release(charged)
 						return ctx.Err()
 					}
 				}
@@ -470,6 +471,7 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 		if ctx.Err() != nil {
 			return fmt.Errorf("reading %s: %w", s.Path, context.Cause(ctx))
 		}
+		<-slots // the next window may be fetched
 		// The window is complete: everything up to the latest cursor seen is delivered.
 		if err := r.checkpoint(run, run.max); err != nil {
 			return err
