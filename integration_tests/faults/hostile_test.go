@@ -201,3 +201,62 @@ func TestEndlessNextTokenEndsTheStream(t *testing.T) {
 		t.Errorf("the endless server was asked %d times; want the bound for a range of 1 to 5 days", got)
 	}
 }
+
+// secretPiece returns a piece of secret that text shows without the whole secret: the word just before a
+// cut ("…") when it is 6 characters or more of the secret, or any word of 12 characters or more that is part
+// of it. A message cut before it was masked leaves exactly such a piece.
+func secretPiece(text, secret string) string {
+	words := strings.FieldsFunc(text, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.~+/=…", r))
+	})
+	for _, w := range words {
+		cut := strings.HasSuffix(w, "…")
+		w = strings.TrimRight(strings.TrimSuffix(w, "…"), ".")
+		if (cut && len(w) >= 6 || len(w) >= 12) && strings.Contains(secret, w) && w != secret {
+			return w
+		}
+	}
+	return ""
+}
+
+// hostilePaths runs the paths a hostile server behind base_url opens, for the leak watch to scan: a data
+// request redirected to another origin, a LOCALHOST base_url with HTTP_PROXY set, and error bodies that echo
+// the token from character 280 on (an API key, and an OAuth access token fresh from a refresh).
+func (w *leakWatch) hostilePaths(cat string) {
+	t := w.t
+	t.Helper()
+	front := newCounter(t, false, func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, w.e.url+r.URL.RequestURI(), http.StatusFound)
+	})
+	echo := newCounter(t, false, func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/token" {
+			w.e.handler.ServeHTTP(rw, r) // a real refresh, so the echoed access token is a fresh secret
+			return
+		}
+		rw.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(rw, `{"detail":"%s%s was refused"}`, strings.Repeat("a ", 140), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	})
+	u, _ := url.Parse(w.e.url)
+	for _, base := range []string{front.srv.URL, echo.srv.URL} {
+		if r := w.run("", "--debug", "read", "--config", w.config("hostile.json", apiKeyConfig(base, apiKey)), "--catalog", cat); r.code != 1 {
+			t.Errorf("read from %s: exit %d, want 1", base, r.code)
+		}
+	}
+	refresh := w.e.srv.IssueRefreshToken(clientID, ouraemu.AllScopes...)
+	w.watch(refresh)
+	oauth := w.config("hostile-oauth.json", oauthConfig(echo.srv.URL, refresh, "", time.Time{}))
+	if r := w.run("", "--debug", "read", "--config", oauth, "--catalog", cat); r.code != 1 || len(r.controls()) == 0 {
+		t.Errorf("OAuth read from the echoing server: exit %d, %d CONTROL messages; want 1 and a refresh", r.code, len(r.controls()))
+	}
+	w.watchFile(oauth)
+	saved := w.env
+	w.env = append(append([]string(nil), saved...), "HTTP_PROXY="+front.srv.URL, "http_proxy="+front.srv.URL, "NO_PROXY=", "no_proxy=")
+	before := front.requests.Load()
+	if r := w.run("", "--debug", "read", "--config", w.config("loud-localhost.json", apiKeyConfig("http://LOCALHOST:"+u.Port(), apiKey)), "--catalog", cat); r.code != 0 {
+		t.Errorf("read from http://LOCALHOST with HTTP_PROXY set: exit %d, want 0", r.code)
+	}
+	w.env = saved
+	if n := front.requests.Load() - before; n != 0 {
+		t.Errorf("the proxy received %d requests for a LOCALHOST base_url", n)
+	}
+}

@@ -147,6 +147,8 @@ func (w *leakWatch) scan() {
 		for s := range w.secrets {
 			if strings.Contains(text, s) {
 				t.Errorf("secret %q is in %s:\n%s", s, where, excerpt(text, s))
+			} else if p := secretPiece(text, s); p != "" {
+				t.Errorf("%q, a piece of secret %q, is in %s:\n%s", p, s, where, excerpt(text, p))
 			}
 		}
 	}
@@ -295,6 +297,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 
 	// Every secret-bearing config written by auth works, so the values watched are real.
 	expectCode(w.run("", "check", "--config", out), 0)
+	w.hostilePaths(cat)
 	w.scan()
 }
 
