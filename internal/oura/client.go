@@ -307,6 +307,9 @@ func (c *Client) read(ctx context.Context, path string, q url.Values, st *Stats,
 			}
 			continue
 		}
+		if errors.Is(err, errBodyTooLarge) {
+			err = errBodyTooLarge // "cut off" would mislead: the server would not stop
+		}
 		return &Error{Kind: BadResponse, Status: resp.StatusCode, Path: path, Detail: err.Error(), Attempts: attempt}
 	}
 }
