@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"source-oura/protocol"
 )
 
 // stateVersion is written into every state blob so that a later release can change the
@@ -125,12 +127,9 @@ func (s *Stream) formatCursor(t time.Time) string {
 
 const dayLayout = "2006-01-02"
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+// truncate bounds s for a message. protocol.Cut never leaves part of a token-like word, so a secret
+// echoed inside a document or a state cannot leave a piece the writer's masker would not recognise.
+func truncate(s string, n int) string { return protocol.Cut(s, n) }
 
 // CheckState reports whether a state blob can be used for this stream, so that a bad state
 // file is refused before any stream starts.
