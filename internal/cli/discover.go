@@ -35,6 +35,9 @@ func (r *run) discover(ctx context.Context) int {
 		Concurrency: streams.DefaultSampleConcurrency,
 	}
 	cat, err := sampler.Catalog(ctx)
+	if err == nil {
+		err = streams.WithAccountColumn(cat, accountColumnName(cfg)) // config account_column
+	}
 	if err != nil {
 		_ = r.out.Error(protocol.SystemError, "The connector could not build its catalog.", err.Error(), nil)
 		return ExitFailure

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
+	"source-oura/internal/config"
 	"source-oura/internal/oura"
 	"source-oura/protocol"
 	"source-oura/streams"
@@ -25,7 +27,7 @@ func (r *run) read(ctx context.Context) int {
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
-	jobs, err := r.jobs()
+	jobs, err := r.jobs(accountColumnName(cfg))
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
@@ -34,10 +36,9 @@ func (r *run) read(ctx context.Context) int {
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
-	if !cfg.Sandbox && !hasStream(jobs, "personal_info") {
-		// When personal_info is synced, the reader logs the id from that record instead,
-		// so the document is not fetched twice.
-		r.logAccount(ctx, client)
+	account, err := r.accountColumn(ctx, cfg, client, jobs)
+	if err != nil {
+		return fail(failureOf(err), err.Error())
 	}
 	validator, err := streams.NewValidator()
 	if err != nil {
@@ -56,6 +57,7 @@ func (r *run) read(ctx context.Context) int {
 		Validator:    validator,
 		Now:          r.env.Now,
 		Progress:     prog,
+		Account:      account,
 	}
 	err = reader.Read(ctx, jobs)
 	if werr := r.out.Err(); werr != nil {
@@ -86,6 +88,52 @@ func hasStream(jobs []streams.Job, name string) bool {
 		}
 	}
 	return false
+}
+
+// accountColumn decides the account column of every record (config account_column) and logs
+// whose data the sync reads. With the setting off it returns no column and only logs the
+// account, as before. With a label it returns the label. Without one it returns the Oura
+// user id, read once from personal_info before any stream; a token that cannot read it is
+// an error saying to grant the personal scope or give a label, because records without
+// their account would collide with the other accounts' rows in shared tables.
+func (r *run) accountColumn(ctx context.Context, cfg *config.Config, client *oura.Client, jobs []streams.Job) (protocol.AccountColumn, error) {
+	if !cfg.Account.Enabled {
+		if !cfg.Sandbox && !hasStream(jobs, "personal_info") {
+			// When personal_info is synced, the reader logs the id from that record instead,
+			// so the document is not fetched twice.
+			r.logAccount(ctx, client)
+		}
+		return protocol.AccountColumn{}, nil
+	}
+	if cfg.Account.Label != "" {
+		r.log.Info().Str(config.AccountColumnName, cfg.Account.Label).Msg("every record carries the account label given in account_column")
+		return protocol.AccountColumn{Name: config.AccountColumnName, Value: cfg.Account.Label}, nil
+	}
+	id, err := accountID(ctx, client)
+	if err != nil {
+		return protocol.AccountColumn{}, fmt.Errorf("config field \"account_column\" is on without a label, so every record carries the Oura user id, "+
+			"but the connector could not read it from personal_info (%w): grant the connector the personal scope, or set account_column.label to name the account", err)
+	}
+	r.log.Info().Str("account_id", id).Msg("syncing Oura account; every record carries its user id in " + config.AccountColumnName)
+	return protocol.AccountColumn{Name: config.AccountColumnName, Value: id}, nil
+}
+
+// failureOf says whose problem err is: transient when Oura may answer later (rate limit,
+// outage), so the platform retries, and the user's to fix otherwise.
+func failureOf(err error) protocol.FailureType {
+	var oe *oura.Error
+	if errors.As(err, &oe) && oe.Transient() {
+		return protocol.TransientError
+	}
+	return protocol.ConfigError
+}
+
+// accountColumnName is the account column the config asks for, "" for none.
+func accountColumnName(cfg *config.Config) string {
+	if cfg.Account.Enabled {
+		return config.AccountColumnName
+	}
+	return ""
 }
 
 // logAccount logs the Oura account's id once per sync, so that the syncs of several accounts
@@ -120,11 +168,12 @@ func accountID(ctx context.Context, client *oura.Client) (string, error) {
 // --catalog every stream is read; a catalog from discover gets its sync modes chosen here. Every
 // problem is a config error naming the file and the stream: an unknown stream, a sync mode the
 // stream does not support, or a state blob that cannot be read.
-func (r *run) jobs() ([]streams.Job, error) {
+func (r *run) jobs(account string) ([]streams.Job, error) {
 	cat, err := r.catalog()
 	if err != nil {
 		return nil, err
 	}
+	r.warnAccountKeys(cat, account)
 	var state *protocol.InputState
 	if r.args.state != "" {
 		sdata, err := protocol.ReadJSONFile("state", r.args.state, true)
@@ -165,6 +214,40 @@ func (r *run) jobs() ([]streams.Job, error) {
 	}
 	r.warnUnusedState(state, seen)
 	return jobs, nil
+}
+
+// warnAccountKeys says, in one WARN, when the catalog's primary keys disagree with the
+// account_column setting (account: the column, "" when off). Airbyte keeps the catalog of the
+// last schema refresh: turned on without a refresh, the destination drops the column it does
+// not know and dedups on the old keys, so two people's rows still replace each other; turned
+// off, it dedups on a column the records no longer carry.
+func (r *run) warnAccountKeys(cat *protocol.ConfiguredCatalog, account string) {
+	if r.args.catalog == "" {
+		return // no catalog to be stale: the streams' own keys are used
+	}
+	var stale []string
+	for _, cs := range cat.Streams {
+		pk := cs.PrimaryKey
+		if len(pk) == 0 {
+			pk = cs.Stream.SourceDefinedPrimaryKey
+		}
+		if len(pk) == 0 {
+			continue
+		}
+		keyed := slices.ContainsFunc(pk, func(k []string) bool { return len(k) == 1 && k[0] == config.AccountColumnName })
+		if keyed != (account != "") {
+			stale = append(stale, cs.Stream.Name)
+		}
+	}
+	if len(stale) == 0 {
+		return
+	}
+	what := "do not start with " + config.AccountColumnName + ", though account_column is on"
+	if account == "" {
+		what = "include " + config.AccountColumnName + ", though account_column is off and records do not carry it"
+	}
+	r.log.Warn().Msgf("catalog file %s: the primary keys of %s %s; refresh the source schema in Airbyte (or run discover again) so that the destination keys each account's rows apart",
+		r.args.catalog, strings.Join(stale, ", "), what)
 }
 
 // catalog reads --catalog in any shape ParseAnyCatalog accepts, or makes one of every stream
