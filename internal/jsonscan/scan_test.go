@@ -76,14 +76,23 @@ func readPage(r io.Reader, s *Schema) ([]string, *PageReader, error) {
 	}
 }
 
-// FuzzValidJSON checks Valid against encoding/json on arbitrary input, and that PageReader, fed one byte at
-// a time, returns exactly the elements encoding/json finds in "data" and the same next_token.
+// chunkReader hands out at most n bytes per Read, so every element boundary meets a buffer end somewhere.
+type chunkReader struct {
+	r *bytes.Reader
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// FuzzValidJSON checks Valid against encoding/json on arbitrary input, and that PageReader, fed a few bytes
+// at a time, returns exactly the elements encoding/json finds in "data" and the same next_token.
 func FuzzValidJSON(f *testing.F) {
 	for _, s := range jsonSamples {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte(`{"data":[{"id":"a"}, 1, "x", [2]],"next_token":"n\u0041"}`))
 	f.Add([]byte(`{"next_token":null,"data":[]}`))
+	f.Add([]byte(`{"data":[123,-4.5e6,7,true,null,"x"],"next_token":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want := json.Valid(b)
 		deep := maxNesting(b) > MaxDepth
@@ -93,7 +102,7 @@ func FuzzValidJSON(f *testing.F) {
 		if deep {
 			return // the page reader refuses such elements one by one; TestTooDeepElementIsRefused covers it
 		}
-		records, pr, err := readPage(iotest.OneByteReader(bytes.NewReader(b)), nil)
+		records, pr, err := readPage(&chunkReader{r: bytes.NewReader(b), n: 1 + len(b)%7}, nil)
 		var cut *CutError
 		if want && errors.As(err, &cut) {
 			t.Fatalf("PageReader(%q) says %v, but encoding/json finds valid JSON", b, err)
@@ -191,6 +200,16 @@ func TestPageReaderSplitsAsBytesArrive(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestScalarElementsSplitAcrossReads: numbers and literals as elements, arriving a byte at a time, are not
+// taken as complete before their last byte (a number may go on in the next read).
+func TestScalarElementsSplitAcrossReads(t *testing.T) {
+	body := `{"data":[123,-4.5e6,7,true,null,"x"],"next_token":null}`
+	records, _, err := readPage(iotest.OneByteReader(strings.NewReader(body)), nil)
+	if err != nil || strings.Join(records, " ") != `123 -4.5e6 7 true null "x"` {
+		t.Fatalf("got %q, %v", records, err)
 	}
 }
 
