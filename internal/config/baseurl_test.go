@@ -6,9 +6,9 @@ import "testing"
 // proxy and same-origin rules downstream see "localhost", and the default token URL inherits it.
 func TestBaseURLNormalisedOnce(t *testing.T) {
 	for raw, want := range map[string]string{
-		"http://LOCALHOST:8080/":           "http://localhost:8080",
-		"http://LocalHost:8080":            "http://localhost:8080",
-		"https://API.OURARING.COM/":        "https://api.ouraring.com",
+		"http://LOCALHOST:8080/":            "http://localhost:8080",
+		"http://LocalHost:8080":             "http://localhost:8080",
+		"https://API.OURARING.COM/":         "https://api.ouraring.com",
 		"http://[::ffff:127.0.0.1]:9/base/": "http://[::ffff:127.0.0.1]:9/base",
 	} {
 		cfg, err := validator(t).Parse([]byte(`{"credentials":{"auth_type":"oauth2.0","client_id":"cid","client_secret":"csecret",
