@@ -64,6 +64,7 @@ type PageReader struct {
 	sc       scanner
 	elements int
 	keys     int // top-level keys seen
+	chunk    int // the buffer's first size and least growth: readSize, smaller in tests
 }
 
 type pageState uint8
@@ -86,7 +87,7 @@ const readSize = 64 << 10
 // NewPageReader reads a page from r, checking each element against s (nil: any value) and taking its
 // top-level string value of cursorField.
 func NewPageReader(r io.Reader, s *Schema, cursorField string) *PageReader {
-	return &PageReader{r: r, schema: s, cursorField: cursorField, buf: make([]byte, 0, readSize)}
+	return &PageReader{r: r, schema: s, cursorField: cursorField, buf: make([]byte, 0, readSize), chunk: readSize}
 }
 
 // NextToken is the page's next_token ("" for null or absent); it is known once Next has returned io.EOF.
@@ -146,9 +147,9 @@ func (p *PageReader) fill() error {
 		p.base += int64(p.pos)
 		p.pos = 0
 	}
-	const maxCap = MaxRecord + readSize
-	if (cap(p.buf)-len(p.buf) < readSize/2 || unread >= cap(p.buf)/2) && cap(p.buf) < maxCap {
-		grown := make([]byte, len(p.buf), min(2*cap(p.buf)+readSize, maxCap))
+	maxCap := MaxRecord + p.chunk
+	if (cap(p.buf)-len(p.buf) < p.chunk/2 || unread >= cap(p.buf)/2) && cap(p.buf) < maxCap {
+		grown := make([]byte, len(p.buf), min(2*cap(p.buf)+p.chunk, maxCap))
 		copy(grown, p.buf)
 		p.buf = grown
 	}

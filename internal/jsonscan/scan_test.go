@@ -58,7 +58,18 @@ func TestValidAgreesWithEncodingJSON(t *testing.T) {
 
 // readPage reads every element of body through r and returns copies of their bytes.
 func readPage(r io.Reader, s *Schema) ([]string, *PageReader, error) {
-	pr := NewPageReader(r, s, "")
+	return readWith(NewPageReader(r, s, ""))
+}
+
+// tinyReader is a PageReader whose buffer starts at n bytes and grows by n, so that element and token
+// boundaries meet the end of the buffer everywhere.
+func tinyReader(r io.Reader, n int) *PageReader {
+	pr := NewPageReader(r, nil, "")
+	pr.buf, pr.chunk = make([]byte, 0, n), n
+	return pr
+}
+
+func readWith(pr *PageReader) ([]string, *PageReader, error) {
 	var out []string
 	for {
 		el, err := pr.Next()
@@ -102,7 +113,7 @@ func FuzzValidJSON(f *testing.F) {
 		if deep {
 			return // the page reader refuses such elements one by one; TestTooDeepElementIsRefused covers it
 		}
-		records, pr, err := readPage(&chunkReader{r: bytes.NewReader(b), n: 1 + len(b)%7}, nil)
+		records, pr, err := readWith(tinyReader(&chunkReader{r: bytes.NewReader(b), n: 1 + len(b)%7}, 1+len(b)%5))
 		var cut *CutError
 		if want && errors.As(err, &cut) {
 			t.Fatalf("PageReader(%q) says %v, but encoding/json finds valid JSON", b, err)
@@ -189,8 +200,15 @@ func TestPageReaderSplitsAsBytesArrive(t *testing.T) {
 		"one byte":  func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
 		"half read": func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) },
 	} {
-		for _, b := range [][]byte{body, tokenFirst} {
-			records, pr, err := readPage(r(b), nil)
+		for k, b := range [][]byte{body, tokenFirst, body, tokenFirst} {
+			var records []string
+			var pr *PageReader
+			var err error
+			if k < 2 {
+				records, pr, err = readPage(r(b), nil)
+			} else {
+				records, pr, err = readWith(tinyReader(r(b), 3)) // boundaries everywhere
+			}
 			if err != nil || pr.NextToken() != "eyJwYWdlIjoyfQ==" || len(records) != len(env.Data) {
 				t.Fatalf("%s: %d records, token %q, err %v", name, len(records), pr.NextToken(), err)
 			}
@@ -207,9 +225,11 @@ func TestPageReaderSplitsAsBytesArrive(t *testing.T) {
 // taken as complete before their last byte (a number may go on in the next read).
 func TestScalarElementsSplitAcrossReads(t *testing.T) {
 	body := `{"data":[123,-4.5e6,7,true,null,"x"],"next_token":null}`
-	records, _, err := readPage(iotest.OneByteReader(strings.NewReader(body)), nil)
-	if err != nil || strings.Join(records, " ") != `123 -4.5e6 7 true null "x"` {
-		t.Fatalf("got %q, %v", records, err)
+	for n := 1; n < len(body); n++ {
+		records, _, err := readWith(tinyReader(iotest.OneByteReader(strings.NewReader(body)), n))
+		if err != nil || strings.Join(records, " ") != `123 -4.5e6 7 true null "x"` {
+			t.Fatalf("buffer of %d: got %q, %v", n, records, err)
+		}
 	}
 }
 
@@ -222,7 +242,7 @@ func TestEveryCutIsReported(t *testing.T) {
 		t.Fatalf("whole body: %v %v", full, err)
 	}
 	for cut := 0; cut < len(body)-1; cut++ {
-		records, _, err := readPage(bytes.NewReader(body[:cut]), nil)
+		records, _, err := readWith(tinyReader(iotest.OneByteReader(bytes.NewReader(body[:cut])), 1+cut%4))
 		var ce *CutError
 		if !errors.As(err, &ce) {
 			t.Fatalf("cut at %d: error %v, want a *CutError", cut, err)
@@ -289,7 +309,7 @@ func TestTooDeepElementIsRefused(t *testing.T) {
 	ok := `{"a":` + nested(MaxDepth-1) + `}`
 	deep := `{"a":` + nested(9990) + `}`
 	body := `{"data":[{"x":1},` + deep + `,` + ok + `],"next_token":"n"}`
-	records, pr, err := readPage(iotest.HalfReader(strings.NewReader(body)), nil)
+	records, pr, err := readWith(tinyReader(iotest.HalfReader(strings.NewReader(body)), 100))
 	if err != nil || pr.NextToken() != "n" {
 		t.Fatal(err, pr.NextToken())
 	}
