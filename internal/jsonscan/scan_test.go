@@ -233,13 +233,19 @@ func TestScalarElementsSplitAcrossReads(t *testing.T) {
 	}
 }
 
-// TestEveryCutIsReported: a body cut at any byte before its end gives a *CutError (never io.EOF), after
-// only the elements that arrived whole.
+// TestEveryCutIsReported: read through a buffer of any size, the body gives the same elements; cut at any
+// byte before its end, it gives a *CutError (never io.EOF) after only the elements that arrived whole.
 func TestEveryCutIsReported(t *testing.T) {
-	body := []byte(`{"data":[{"a":1},{"b":[1.5,"x\u00e9"]},2,{"c":null}],"next_token":"t"} `)
+	body := []byte(`{"data":[{"a":1},{"b":[1.5,"x\u00e9"]},2,{"c":null,"d":"é€😀"}],"next_token":"t"} `)
 	full, _, err := readPage(bytes.NewReader(body), nil)
 	if err != nil || len(full) != 4 {
 		t.Fatalf("whole body: %v %v", full, err)
+	}
+	for n := 1; n < len(body); n++ {
+		records, _, err := readWith(tinyReader(iotest.OneByteReader(bytes.NewReader(body)), n))
+		if err != nil || strings.Join(records, " ") != strings.Join(full, " ") {
+			t.Fatalf("buffer of %d bytes: %q, %v", n, records, err)
+		}
 	}
 	for cut := 0; cut < len(body)-1; cut++ {
 		records, _, err := readWith(tinyReader(iotest.OneByteReader(bytes.NewReader(body[:cut])), 1+cut%4))
