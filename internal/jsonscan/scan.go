@@ -417,11 +417,10 @@ func (sc *scanner) str(i int) (end int, plain bool, st status) {
 				return i, false, stSyntax
 			}
 		case c >= 0x80:
+			// A rune cut by the end of the buffer looks invalid here, but the string then ends short
+			// and the value is scanned again, flags reset, once the rest has arrived.
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
-				if !sc.eof && !utf8.FullRune(b[i:]) {
-					return len(b), false, stShort
-				}
 				sc.badUTF8 = true
 			}
 			i += size
