@@ -271,7 +271,8 @@ func TestAccountColumnCatalogFromDiscover(t *testing.T) {
 
 // TestAccountColumnNeedsPersonalScopeOrLabel: on without a label, a token that cannot read
 // personal_info stops the read before any stream with one config_error that says to grant the
-// personal scope or give a label; with a label the same token reads, records carrying it. An
+// personal scope or give a label, and check fails saying the same; with a label the same token
+// checks and reads, records carrying it. An
 // outage of personal_info is a transient_error instead, so the platform retries.
 func TestAccountColumnNeedsPersonalScopeOrLabel(t *testing.T) {
 	srv, url, _, _ := twoAccounts(t)
@@ -285,6 +286,16 @@ func TestAccountColumnNeedsPersonalScopeOrLabel(t *testing.T) {
 	}
 	if n := len(r.ofType(protocol.TypeRecord)); n != 0 {
 		t.Errorf("%d records written without their account", n)
+	}
+
+	// check says the same, so Airbyte refuses the source before any sync; with a label it passes.
+	for account, want := range map[string]protocol.Status{`{"enabled":true}`: protocol.StatusFailed, `{"enabled":true,"label":"p1"}`: protocol.StatusSucceeded} {
+		c := runCLI(t, "check", "--config", accountConfig(t, url, tokNoPersonal, account))
+		st := c.ofType(protocol.TypeConnectionStatus)
+		if c.code != ExitOK || len(st) != 1 || st[0].ConnectionStatus.Status != want ||
+			want == protocol.StatusFailed && !strings.Contains(st[0].ConnectionStatus.Message, "grant the connector the personal scope, or set account_column.label") {
+			t.Errorf("check with account_column %s: exit %d, statuses %+v; want %s", account, c.code, st, want)
+		}
 	}
 
 	records, _, r := readLines(t, "--config", accountConfig(t, url, tokNoPersonal, `{"enabled":true,"label":"p1"}`), "--catalog", catalog)

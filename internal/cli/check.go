@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -57,7 +58,7 @@ func scopeProbes(now time.Time) []*scopeProbe {
 // rejected or can read no stream at all, SUCCEEDED with a WARN naming each stream it cannot read and
 // the scope that stream needs when it can read some, and a transient error trace when Oura could not
 // be reached for any of them.
-func (r *run) checkScopes(ctx context.Context, client *oura.Client) int {
+func (r *run) checkScopes(ctx context.Context, client *oura.Client, needPersonal bool) int {
 	probes := scopeProbes(r.env.Now())
 	var wg sync.WaitGroup
 	for _, p := range probes {
@@ -90,6 +91,12 @@ func (r *run) checkScopes(ctx context.Context, client *oura.Client) int {
 				transient = p.err
 			}
 			broken = append(broken, p)
+		}
+	}
+	for _, p := range lacking {
+		if needPersonal && slices.Contains(p.streams, "personal_info") { // account_column needs the user id: read would stop
+			_ = r.out.ConnectionStatus(protocol.StatusFailed, accountIDError(p.err).Error())
+			return ExitOK
 		}
 	}
 	if readable > 0 {

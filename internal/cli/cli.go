@@ -163,7 +163,7 @@ func (r *run) check(ctx context.Context) int {
 		return ExitOK
 	}
 	if !cfg.Sandbox {
-		return r.checkScopes(ctx, client)
+		return r.checkScopes(ctx, client, cfg.Account.Enabled && cfg.Account.Label == "")
 	}
 	// The sandbox needs no scope: one request shows whether the token works.
 	_, err = client.Get(ctx, "/v2/sandbox/usercollection/daily_activity", nil)

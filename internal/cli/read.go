@@ -111,11 +111,17 @@ func (r *run) accountColumn(ctx context.Context, cfg *config.Config, client *our
 	}
 	id, err := accountID(ctx, client)
 	if err != nil {
-		return protocol.AccountColumn{}, fmt.Errorf("config field \"account_column\" is on without a label, so every record carries the Oura user id, "+
-			"but the connector could not read it from personal_info (%w): grant the connector the personal scope, or set account_column.label to name the account", err)
+		return protocol.AccountColumn{}, accountIDError(err)
 	}
 	r.log.Info().Str("account_id", id).Msg("syncing Oura account; every record carries its user id in " + config.AccountColumnName)
 	return protocol.AccountColumn{Name: config.AccountColumnName, Value: id}, nil
+}
+
+// accountIDError says what to do when account_column needs the user id and personal_info
+// cannot be read (err); check and read say the same.
+func accountIDError(err error) error {
+	return fmt.Errorf("config field \"account_column\" is on without a label, so every record carries the Oura user id, "+
+		"but the connector could not read it from personal_info (%w): grant the connector the personal scope, or set account_column.label to name the account", err)
 }
 
 // failureOf says whose problem err is: transient when Oura may answer later (rate limit,
