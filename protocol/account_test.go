@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -111,5 +112,28 @@ func TestAccountColumnRefusesNonObjects(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "account column") || line != "" {
 			t.Errorf("%q: err %v, wrote %q", in, err, line)
 		}
+	}
+}
+
+// BenchmarkRecordAccountColumn compares writing a heart-rate-sized record with and without
+// the account column: the splice must not add an encoding step.
+func BenchmarkRecordAccountColumn(b *testing.B) {
+	data := []byte(`{"bpm":61,"source":"sleep","timestamp":"2026-03-01T02:05:00+00:00","timestamp_unix":1772330700000}`)
+	for _, c := range []struct {
+		name   string
+		prefix RecordPrefix
+	}{
+		{"off", NewRecordPrefix("heart_rate", "")},
+		{"on", NewRecordPrefix("heart_rate", "").WithAccount(AccountColumn{Name: "oura_account", Value: "8f0e5c1a-participant"})},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			w := NewWriter(io.Discard, nil)
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if err := w.Record(c.prefix, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
