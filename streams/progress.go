@@ -14,6 +14,9 @@ type Progress interface {
 	// Records is called after each record with the stream's count so far and the record's cursor
 	// value (zero when it has none).
 	Records(stream string, n int64, cursor time.Time)
+	// RateLimited is called when the stream waits on Oura's rate limit until until, and with a
+	// zero until when its requests flow again.
+	RateLimited(stream string, until time.Time)
 	// End is called when the stream ends; ok is false when it did not complete.
 	End(stream string, ok bool)
 }

@@ -163,7 +163,9 @@ type streamRun struct {
 	stated  bool   // a state was written
 	pending int64  // records since the last state
 	sum     Summary
-	running bool
+	// running: STREAM_STATUS RUNNING was written, by the first record or by requests flowing again
+	// after a rate-limit wait (rateStatus), whichever came first.
+	running atomic.Bool
 }
 
 func (r *Reader) readStream(ctx context.Context, job Job) Summary {
@@ -173,6 +175,7 @@ func (r *Reader) readStream(ctx context.Context, job Job) Summary {
 	out := r.Out
 	_ = out.Status(job.Desc, protocol.Started)
 
+	ctx = oura.WithRateLimitObserver(ctx, &rateStatus{r: r, run: run})
 	err := r.readInto(ctx, run)
 	if err == nil {
 		err = r.finalState(run)
@@ -581,8 +584,7 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, res jsonscan.Result, w *
 		}
 		run.sum.Replaced++
 	}
-	if !run.running {
-		run.running = true
+	if !run.running.Swap(true) {
 		if err := r.Out.Status(run.job.Desc, protocol.Running); err != nil {
 			return c, err
 		}

@@ -406,7 +406,7 @@ func (c *Client) send(ctx context.Context, path, target, token string) (*http.Re
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 
-	p := &policy{c: c, path: path}
+	p := &policy{c: c, ctx: ctx, path: path}
 	rc := &retryablehttp.Client{
 		HTTPClient: c.http,
 		// Logging is ours (zerolog, no URLs); retryablehttp's own logger stays off.

@@ -24,6 +24,7 @@ const maxBody = 512 << 20
 // path, attempt count and last Retry-After together without shared state.
 type policy struct {
 	c    *Client
+	ctx  context.Context // the request's, for its rate-limit observer
 	path string
 
 	attempts   int
@@ -84,6 +85,7 @@ func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Resp
 		wait = p.retryAfter
 		p.c.log.Warn().Str("path", p.path).Int("status", p.status).Str("retry_after", human(wait)).
 			Int("attempt", p.attempts).Msg("Oura asked to wait before retrying; waiting")
+		p.rateLimited(wait)
 		return wait
 	}
 	ceiling := maxWait
@@ -101,7 +103,16 @@ func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Resp
 		ev = ev.Str("cause", p.cause.Error())
 	}
 	ev.Msg("retrying Oura request")
+	p.rateLimited(wait)
 	return wait
+}
+
+// rateLimited tells the request's rate-limit observer about a wait when the last answer was a 429;
+// other retries (5xx, dropped connections) are not rate limits.
+func (p *policy) rateLimited(wait time.Duration) {
+	if p.status == http.StatusTooManyRequests && p.ctx != nil {
+		rateWaiting(p.ctx, p.c.clock.Now().Add(wait))
+	}
 }
 
 // giveUp runs when go-retryablehttp stops with a failure: attempts ran out, or checkRetry returned an error

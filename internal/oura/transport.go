@@ -63,6 +63,7 @@ func (w *rateWindow) wait(ctx context.Context) (time.Time, error) {
 		}
 		w.log.Info().Str("wait", human(delay)).Int("limit", w.limit).Str("window", human(w.span)).
 			Msg("Oura request budget used up; waiting for the window to move")
+		rateWaiting(ctx, w.clock.Now().Add(delay))
 		if err := w.clock.Sleep(ctx, delay); err != nil {
 			return time.Time{}, fmt.Errorf("waiting for the Oura request budget: %w", err)
 		}
@@ -101,6 +102,7 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	rateSending(req.Context())
 	return t.next.RoundTrip(req)
 }
 

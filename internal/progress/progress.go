@@ -41,6 +41,7 @@ type stream struct {
 	records, requests, retries int64
 	recent                     []string
 	running, changed           bool
+	waitUntil                  time.Time // while rate limited: when requests resume
 }
 
 // New returns a Printer writing to w at most once per interval (DefaultInterval when not positive).
@@ -83,6 +84,20 @@ func (p *Printer) Records(name string, n int64, at time.Time) {
 	p.frame()
 }
 
+// RateLimited notes that stream waits on Oura's rate limit until until (zero: it no longer waits).
+// The change is printed at once, whatever the interval: during a long wait nothing else happens,
+// and the person should see why the stream stands still.
+func (p *Printer) RateLimited(name string, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.get(name)
+	s.waitUntil = until
+	if s.running {
+		fmt.Fprintf(p.w, "source-oura: %s\n", s.line(false, p.now()))
+		s.changed = false
+	}
+}
+
 // End prints the stream's last line, whatever the interval, and stops showing it.
 func (p *Printer) End(name string, ok bool) {
 	p.mu.Lock()
@@ -93,7 +108,7 @@ func (p *Printer) End(name string, ok bool) {
 		outcome = "stopped"
 	}
 	if s.running {
-		fmt.Fprintf(p.w, "source-oura: %s %s\n", outcome, s.line(ok))
+		fmt.Fprintf(p.w, "source-oura: %s %s\n", outcome, s.line(ok, p.now()))
 	}
 	s.running = false
 }
@@ -163,7 +178,7 @@ func (p *Printer) frame() {
 	var b strings.Builder
 	for _, name := range names {
 		s := p.streams[name]
-		fmt.Fprintf(&b, "source-oura: %s\n", s.line(false))
+		fmt.Fprintf(&b, "source-oura: %s\n", s.line(false, now))
 		s.changed = false
 	}
 	_, _ = io.WriteString(p.w, b.String())
@@ -171,8 +186,9 @@ func (p *Printer) frame() {
 }
 
 // line is the stream's progress: "heart_rate 412/730 days, 118656 records, 15 requests, 1 retry".
-// A complete stream has done its whole range, whatever its last record's day.
-func (s *stream) line(complete bool) string {
+// A complete stream has done its whole range, whatever its last record's day. While the stream waits
+// on Oura's rate limit, the line ends with how long until requests resume.
+func (s *stream) line(complete bool, now time.Time) string {
 	var parts []string
 	if days := wholeDays(s.from, s.to); days > 0 {
 		done := days
@@ -185,6 +201,9 @@ func (s *stream) line(complete bool) string {
 		parts = append(parts, fmt.Sprintf("%d/%d days", done, days))
 	}
 	parts = append(parts, plural(s.records, "record"), plural(s.requests, "request"), plural(s.retries, "retry"))
+	if !complete && s.waitUntil.After(now) {
+		parts = append(parts, "rate limited by Oura, resuming in "+s.waitUntil.Sub(now).Round(time.Second).String())
+	}
 	return s.name + " " + strings.Join(parts, ", ")
 }
 

@@ -76,3 +76,24 @@ func TestRequestsAndRetriesAreCounted(t *testing.T) {
 		t.Fatalf("got %q, want it to end with %q", out.String(), want)
 	}
 }
+
+// TestRateLimitWaitIsShownAtOnce: a rate-limit wait prints the stream's line at once, within the
+// interval, with the time until requests resume; the end of the wait prints it again without.
+func TestRateLimitWaitIsShownAtOnce(t *testing.T) {
+	var out bytes.Buffer
+	clock := &fakeClock{t: day0}
+	p := New(&out, time.Second, clock.now)
+	p.Begin("heart_rate", day0, day0.AddDate(0, 0, 10))
+	p.Records("heart_rate", 5, day0.AddDate(0, 0, 2))
+	out.Reset()
+	p.RateLimited("heart_rate", day0.Add(59500*time.Millisecond))
+	if got, want := out.String(), "source-oura: heart_rate 2/10 days, 5 records, 0 requests, 0 retries, rate limited by Oura, resuming in 1m0s\n"; got != want {
+		t.Errorf("during the wait: %q, want %q", got, want)
+	}
+	out.Reset()
+	clock.t = day0.Add(time.Minute)
+	p.RateLimited("heart_rate", time.Time{})
+	if got, want := out.String(), "source-oura: heart_rate 2/10 days, 5 records, 0 requests, 0 retries\n"; got != want {
+		t.Errorf("after the wait: %q, want %q", got, want)
+	}
+}
