@@ -345,7 +345,7 @@ func TestUnauthorizedMidSyncAPIKeyFails(t *testing.T) {
 			continue // not started before the final 401, so not attempted: the sync's one error covers it
 		}
 		failedClearly(t, r, name, protocol.ConfigError, "Oura rejected the access token (HTTP 401)",
-			"re-authorize the connector (or enter a new API key)")
+			"re-authorize the connector by signing in with Oura again")
 	}
 	if failed == 0 {
 		t.Fatal("no stream failed: the key was not revoked mid-sync")

@@ -151,7 +151,7 @@ func (e *Error) summary() string {
 func (e *Error) advice() string {
 	switch e.Kind {
 	case Unauthorized:
-		return "the token is invalid, expired or revoked: re-authorize the connector (or enter a new API key)"
+		return "the token is invalid, expired or revoked: re-authorize the connector by signing in with Oura again (OAuth, see docs/auth.md)"
 	case Forbidden:
 		if e.Scope != "" {
 			return fmt.Sprintf("the token lacks the %q scope: re-authorize the connector and grant it", e.Scope)
