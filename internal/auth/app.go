@@ -126,7 +126,8 @@ type App struct {
 }
 
 // check reports an App that cannot be used. The token URL must be https, or http on a loopback host
-// (a local emulator), because the client secret travels in the request body.
+// (a local emulator), because the client secret travels in the request body: netpolicy.CheckURL is
+// the one rule for that, shared with the config and the Oura client.
 func (a App) check() error {
 	for _, f := range []struct{ name, val string }{
 		{"token URL", a.TokenURL}, {"client id", a.ClientID}, {"client secret", a.ClientSecret},
@@ -136,32 +137,21 @@ func (a App) check() error {
 		}
 	}
 	if a.FallbackTokenURL != "" {
-		if err := CheckURL("fallback token URL", a.FallbackTokenURL); err != nil {
+		if _, err := netpolicy.CheckURL("fallback token URL", a.FallbackTokenURL); err != nil {
 			return err
 		}
 	}
-	return CheckURL("token URL", a.TokenURL)
-}
-
-// CheckURL accepts absolute https URLs, and http ones only for a loopback host, so that
-// secrets never cross a network in clear text. what names the URL in the error. The rule lives
-// in netpolicy, shared with the config and the Oura client.
-func CheckURL(what, raw string) error {
-	_, err := netpolicy.CheckURL(what, raw)
+	_, err := netpolicy.CheckURL("token URL", a.TokenURL)
 	return err
 }
-
-// IsLoopback reports whether host names this computer: localhost in any letter case or a
-// loopback address (see netpolicy.IsLoopback).
-func IsLoopback(host string) bool { return netpolicy.IsLoopback(host) }
 
 // AuthorizeURL returns the consent page address for this app. The scope is left out on purpose:
 // Oura then asks the user for every scope, which suits a connector that reads every collection.
 func (a App) AuthorizeURL(authorizeURL, redirectURI, state string) (string, error) {
-	if err := CheckURL("authorize URL", authorizeURL); err != nil {
+	u, err := netpolicy.CheckURL("authorize URL", authorizeURL)
+	if err != nil {
 		return "", err
 	}
-	u, _ := url.Parse(authorizeURL) // checked above
 	q := u.Query()
 	q.Set("response_type", "code")
 	q.Set("client_id", a.ClientID)

@@ -174,5 +174,5 @@ const maxDetail = 200
 // cleanDetail folds whitespace, masks secrets and only then bounds the length of an explanation, so
 // that a secret is never cut into a fragment the mask cannot recognise.
 func cleanDetail(s string, secrets []string) string {
-	return protocol.Cut(oura.Redact(strings.Join(strings.Fields(s), " "), secrets...), maxDetail)
+	return protocol.Cut(protocol.NewMasker(secrets...).Mask(strings.Join(strings.Fields(s), " ")), maxDetail)
 }

@@ -21,6 +21,7 @@ import (
 
 	"source-oura/internal/auth"
 	"source-oura/internal/config"
+	"source-oura/internal/netpolicy"
 	"source-oura/internal/oura"
 	"source-oura/protocol"
 )
@@ -229,7 +230,7 @@ func (r *run) authPlan(secret string) (*authPlan, error) {
 	}
 	base := config.DefaultBaseURL
 	if a.baseURL != "" {
-		if err := auth.CheckURL("base URL", a.baseURL); err != nil {
+		if _, err := netpolicy.CheckURL("base URL", a.baseURL); err != nil {
 			return nil, err
 		}
 		base = strings.TrimRight(a.baseURL, "/")
@@ -244,7 +245,7 @@ func (r *run) authPlan(secret string) (*authPlan, error) {
 	if a.tokenURL != "" {
 		p.app.TokenURL, p.tokenURLSet = a.tokenURL, true
 	}
-	if err := auth.CheckURL("token URL", p.app.TokenURL); err != nil {
+	if _, err := netpolicy.CheckURL("token URL", p.app.TokenURL); err != nil {
 		return nil, err
 	}
 	if p.authorizeURL == "" {
@@ -285,7 +286,7 @@ type callback struct {
 // redirectedCode waits for the browser to come back to the loopback redirect URI with the code.
 func (r *run) redirectedCode(ctx context.Context, p *authPlan) (string, error) {
 	u := p.redirectURL
-	if u.Scheme != "http" || !auth.IsLoopback(u.Hostname()) {
+	if u.Scheme != "http" || !netpolicy.IsLoopback(u.Hostname()) {
 		return "", fmt.Errorf("the redirect URI %s is not an http address on this computer, so the code cannot be "+
 			"received here; add --paste to paste it instead", p.redirect)
 	}

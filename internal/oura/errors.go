@@ -383,9 +383,6 @@ func redact(s string, secrets []string) string {
 	return protocol.NewMasker(secrets...).Mask(s)
 }
 
-// Redact replaces every secret in s with protocol.Masked, for other packages that talk to Oura.
-func Redact(s string, secrets ...string) string { return redact(s, secrets) }
-
 // RedactError returns err, or a wrapper whose text has the secrets removed while err stays
 // reachable with errors.Is and errors.As.
 func RedactError(err error, secrets ...string) error {
