@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
+	"sync"
 )
 
 // docWriter appends compact JSON with fields in the order they are written. The generator
@@ -72,25 +74,9 @@ func (w *docWriter) int(k string, v int) {
 	w.b = strconv.AppendInt(w.b, int64(v), 10)
 }
 
-func (w *docWriter) intp(k string, v *int) {
-	if v == nil {
-		w.null(k)
-		return
-	}
-	w.int(k, *v)
-}
-
 func (w *docWriter) num(k string, v float64) {
 	w.key(k)
 	w.b = appendDecimal(w.b, v)
-}
-
-func (w *docWriter) nump(k string, v *float64) {
-	if v == nil {
-		w.null(k)
-		return
-	}
-	w.num(k, *v)
 }
 
 func (w *docWriter) str(k, v string) {
@@ -98,28 +84,9 @@ func (w *docWriter) str(k, v string) {
 	w.b = appendQuoted(w.b, v)
 }
 
-func (w *docWriter) strp(k string, v *string) {
-	if v == nil {
-		w.null(k)
-		return
-	}
-	w.str(k, *v)
-}
-
 func (w *docWriter) boolean(k string, v bool) {
 	w.key(k)
 	w.b = strconv.AppendBool(w.b, v)
-}
-
-// strs writes an array of strings; nil is written as [] because the models' arrays are
-// never nullable.
-func (w *docWriter) strs(k string, v []string) {
-	w.arr(k)
-	for _, s := range v {
-		w.sep()
-		w.b = appendQuoted(w.b, s)
-	}
-	w.endArr()
 }
 
 // appendDecimal writes a JSON number the way the API's Python encoder does for floats:
@@ -268,19 +235,123 @@ type publicSample struct {
 	Timestamp string     `json:"timestamp"`
 }
 
-func (s *publicSample) write(w *docWriter, k string) {
-	if s == nil {
-		w.null(k)
-		return
-	}
-	w.obj(k)
-	w.num("interval", s.Interval)
-	w.arr("items")
-	for _, v := range s.Items {
-		w.sep()
-		w.b = appendDecimal(w.b, v)
-	}
-	w.endArr()
-	w.str("timestamp", s.Timestamp)
+// genModel is one of the models in gen_models.go: a pointer to a struct whose fields, in
+// declaration order, are the document's fields in the API's order.
+type genModel any
+
+// encodeModel returns a model's compact JSON in a buffer of its own.
+func encodeModel(w *docWriter, m genModel) []byte {
+	w.b, w.more = w.b[:0], false
+	v := reflect.ValueOf(m).Elem()
+	p := planFor(v.Type())
+	w.begin()
+	p.fields(w, v)
 	w.end()
+	return append(make([]byte, 0, len(w.b)), w.b...)
+}
+
+// valueWriter writes one value under key k.
+type valueWriter func(w *docWriter, k string, v reflect.Value)
+
+// structPlan is how one model type is written: its json names and a writer per field, worked
+// out once from the declaration so the models list their fields in one place only. Writing
+// through a plan costs a few reflect calls per field; the generator's bulk (heart rate and
+// battery rows) does not go through models.
+type structPlan struct {
+	names   []string
+	writers []valueWriter
+}
+
+func (p *structPlan) fields(w *docWriter, v reflect.Value) {
+	for i, write := range p.writers {
+		write(w, p.names[i], v.Field(i))
+	}
+}
+
+// plans caches a *structPlan per model type.
+var plans sync.Map
+
+func planFor(t reflect.Type) *structPlan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*structPlan)
+	}
+	p := &structPlan{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("json")
+		if name == "" || name == "-" {
+			// A model field without a json name has no place in the document: a mistake
+			// in gen_models.go that TestJSONRoundTripsThroughTheModels meets at once.
+			panic(fmt.Sprintf("ouraemu: model %s field %s has no json name", t, f.Name))
+		}
+		p.names = append(p.names, name)
+		p.writers = append(p.writers, writerFor(f.Type))
+	}
+	actual, _ := plans.LoadOrStore(t, p)
+	return actual.(*structPlan)
+}
+
+// writerFor returns the writer for a field type. Nil pointers are written as null and nil
+// slices as [] because the models' arrays are never nullable; floats (nullFloats too, where
+// NaN stands for null) go through appendDecimal like every number the API sends as a float.
+func writerFor(t reflect.Type) valueWriter {
+	switch t.Kind() {
+	case reflect.String:
+		return func(w *docWriter, k string, v reflect.Value) { w.str(k, v.String()) }
+	case reflect.Int:
+		return func(w *docWriter, k string, v reflect.Value) { w.int(k, int(v.Int())) }
+	case reflect.Float64:
+		return func(w *docWriter, k string, v reflect.Value) { w.num(k, v.Float()) }
+	case reflect.Bool:
+		return func(w *docWriter, k string, v reflect.Value) { w.boolean(k, v.Bool()) }
+	case reflect.Pointer:
+		elem := writerFor(t.Elem())
+		return func(w *docWriter, k string, v reflect.Value) {
+			if v.IsNil() {
+				w.null(k)
+				return
+			}
+			elem(w, k, v.Elem())
+		}
+	case reflect.Struct:
+		p := planFor(t)
+		return func(w *docWriter, k string, v reflect.Value) {
+			w.obj(k)
+			p.fields(w, v)
+			w.end()
+		}
+	case reflect.Slice:
+		switch e := t.Elem(); e.Kind() {
+		case reflect.String:
+			return func(w *docWriter, k string, v reflect.Value) {
+				w.arr(k)
+				for i := range v.Len() {
+					w.sep()
+					w.b = appendQuoted(w.b, v.Index(i).String())
+				}
+				w.endArr()
+			}
+		case reflect.Float64:
+			return func(w *docWriter, k string, v reflect.Value) {
+				w.arr(k)
+				for i := range v.Len() {
+					w.sep()
+					w.b = appendDecimal(w.b, v.Index(i).Float())
+				}
+				w.endArr()
+			}
+		case reflect.Struct:
+			p := planFor(e)
+			return func(w *docWriter, k string, v reflect.Value) {
+				w.arr(k)
+				for i := range v.Len() {
+					w.begin()
+					p.fields(w, v.Index(i))
+					w.end()
+				}
+				w.endArr()
+			}
+		}
+	}
+	panic(fmt.Sprintf("ouraemu: no JSON writer for model field type %s", t))
 }

@@ -1,20 +1,9 @@
 package ouraemu
 
-// The models of OpenAPI rev 1.37, one struct per schema. Fields are declared and written in
-// the spec's property order; nullable fields are pointers. The json tags are only used to
-// read a stored document back (Revise); writing goes through docWriter.
-
-// genModel is a document that can write itself as the API serves it.
-type genModel interface {
-	write(w *docWriter)
-}
-
-// encodeModel returns a model's compact JSON in a buffer of its own.
-func encodeModel(w *docWriter, m genModel) []byte {
-	w.b, w.more = w.b[:0], false
-	m.write(w)
-	return append(make([]byte, 0, len(w.b)), w.b...)
-}
+// The models of OpenAPI rev 1.37, one struct per schema, and the only place their fields are
+// listed: fields are declared in the spec's property order, nullable fields are pointers, and
+// the json tags name each field both ways. encodeModel (gen_json.go) writes the fields in
+// declaration order; Revise reads a stored document back with encoding/json.
 
 // PublicActivityContributors.
 type activityContributors struct {
@@ -56,45 +45,6 @@ type activityDoc struct {
 	TotalCalories             int                  `json:"total_calories"`
 }
 
-func (d *activityDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.int("active_calories", d.ActiveCalories)
-	w.num("average_met_minutes", d.AverageMetMinutes)
-	w.strp("class_5_min", d.Class5Min)
-	c := &d.Contributors
-	w.obj("contributors")
-	w.intp("meet_daily_targets", c.MeetDailyTargets)
-	w.intp("move_every_hour", c.MoveEveryHour)
-	w.intp("recovery_time", c.RecoveryTime)
-	w.intp("stay_active", c.StayActive)
-	w.intp("training_frequency", c.TrainingFrequency)
-	w.intp("training_volume", c.TrainingVolume)
-	w.end()
-	w.str("day", d.Day)
-	w.int("equivalent_walking_distance", d.EquivalentWalkingDistance)
-	w.int("high_activity_met_minutes", d.HighActivityMetMinutes)
-	w.int("high_activity_time", d.HighActivityTime)
-	w.int("inactivity_alerts", d.InactivityAlerts)
-	w.int("low_activity_met_minutes", d.LowActivityMetMinutes)
-	w.int("low_activity_time", d.LowActivityTime)
-	w.int("medium_activity_met_minutes", d.MediumActivityMetMinutes)
-	w.int("medium_activity_time", d.MediumActivityTime)
-	d.Met.write(w, "met")
-	w.int("meters_to_target", d.MetersToTarget)
-	w.int("non_wear_time", d.NonWearTime)
-	w.int("resting_time", d.RestingTime)
-	w.intp("score", d.Score)
-	w.int("sedentary_met_minutes", d.SedentaryMetMinutes)
-	w.int("sedentary_time", d.SedentaryTime)
-	w.int("steps", d.Steps)
-	w.int("target_calories", d.TargetCalories)
-	w.int("target_meters", d.TargetMeters)
-	w.str("timestamp", d.Timestamp)
-	w.int("total_calories", d.TotalCalories)
-	w.end()
-}
-
 // PublicReadinessContributors.
 type readinessContributors struct {
 	ActivityBalance     *int `json:"activity_balance"`
@@ -108,20 +58,6 @@ type readinessContributors struct {
 	SleepRegularity     *int `json:"sleep_regularity"`
 }
 
-func (c *readinessContributors) write(w *docWriter) {
-	w.obj("contributors")
-	w.intp("activity_balance", c.ActivityBalance)
-	w.intp("body_temperature", c.BodyTemperature)
-	w.intp("hrv_balance", c.HRVBalance)
-	w.intp("previous_day_activity", c.PreviousDayActivity)
-	w.intp("previous_night", c.PreviousNight)
-	w.intp("recovery_index", c.RecoveryIndex)
-	w.intp("resting_heart_rate", c.RestingHeartRate)
-	w.intp("sleep_balance", c.SleepBalance)
-	w.intp("sleep_regularity", c.SleepRegularity)
-	w.end()
-}
-
 // PublicDailyReadiness.
 type readinessDoc struct {
 	ID                        string                `json:"id"`
@@ -133,37 +69,12 @@ type readinessDoc struct {
 	Timestamp                 string                `json:"timestamp"`
 }
 
-func (d *readinessDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	d.Contributors.write(w)
-	w.str("day", d.Day)
-	w.intp("score", d.Score)
-	w.nump("temperature_deviation", d.TemperatureDeviation)
-	w.nump("temperature_trend_deviation", d.TemperatureTrendDeviation)
-	w.str("timestamp", d.Timestamp)
-	w.end()
-}
-
 // PublicReadiness: the readiness summary embedded in a sleep period.
 type readinessSummary struct {
 	Contributors              readinessContributors `json:"contributors"`
 	Score                     *int                  `json:"score"`
 	TemperatureDeviation      *float64              `json:"temperature_deviation"`
 	TemperatureTrendDeviation *float64              `json:"temperature_trend_deviation"`
-}
-
-func (s *readinessSummary) write(w *docWriter, k string) {
-	if s == nil {
-		w.null(k)
-		return
-	}
-	w.obj(k)
-	s.Contributors.write(w)
-	w.intp("score", s.Score)
-	w.nump("temperature_deviation", s.TemperatureDeviation)
-	w.nump("temperature_trend_deviation", s.TemperatureTrendDeviation)
-	w.end()
 }
 
 // PublicSleepContributors.
@@ -184,25 +95,6 @@ type dailySleepDoc struct {
 	Day          string            `json:"day"`
 	Score        *int              `json:"score"`
 	Timestamp    string            `json:"timestamp"`
-}
-
-func (d *dailySleepDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	c := &d.Contributors
-	w.obj("contributors")
-	w.intp("deep_sleep", c.DeepSleep)
-	w.intp("efficiency", c.Efficiency)
-	w.intp("latency", c.Latency)
-	w.intp("rem_sleep", c.REMSleep)
-	w.intp("restfulness", c.Restfulness)
-	w.intp("timing", c.Timing)
-	w.intp("total_sleep", c.TotalSleep)
-	w.end()
-	w.str("day", d.Day)
-	w.intp("score", d.Score)
-	w.str("timestamp", d.Timestamp)
-	w.end()
 }
 
 // PublicModifiedSleepModel: one sleep period.
@@ -241,43 +133,6 @@ type sleepDoc struct {
 	AppSleepPhase5Min     *string           `json:"app_sleep_phase_5_min"`
 }
 
-func (d *sleepDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.nump("average_breath", d.AverageBreath)
-	w.nump("average_heart_rate", d.AverageHeartRate)
-	w.intp("average_hrv", d.AverageHRV)
-	w.intp("awake_time", d.AwakeTime)
-	w.str("bedtime_end", d.BedtimeEnd)
-	w.str("bedtime_start", d.BedtimeStart)
-	w.str("day", d.Day)
-	w.intp("deep_sleep_duration", d.DeepSleepDuration)
-	w.intp("efficiency", d.Efficiency)
-	d.HeartRate.write(w, "heart_rate")
-	d.HRV.write(w, "hrv")
-	w.intp("latency", d.Latency)
-	w.intp("light_sleep_duration", d.LightSleepDuration)
-	w.boolean("low_battery_alert", d.LowBatteryAlert)
-	w.intp("lowest_heart_rate", d.LowestHeartRate)
-	w.strp("movement_30_sec", d.Movement30Sec)
-	w.int("period", d.Period)
-	d.Readiness.write(w, "readiness")
-	w.intp("readiness_score_delta", d.ReadinessScoreDelta)
-	w.intp("rem_sleep_duration", d.REMSleepDuration)
-	w.intp("restless_periods", d.RestlessPeriods)
-	w.strp("sleep_algorithm_version", d.SleepAlgorithmVersion)
-	w.strp("sleep_analysis_reason", d.SleepAnalysisReason)
-	w.strp("sleep_phase_30_sec", d.SleepPhase30Sec)
-	w.strp("sleep_phase_5_min", d.SleepPhase5Min)
-	w.intp("sleep_score_delta", d.SleepScoreDelta)
-	w.int("time_in_bed", d.TimeInBed)
-	w.intp("total_sleep_duration", d.TotalSleepDuration)
-	w.strp("type", d.Type)
-	w.strp("ring_id", d.RingID)
-	w.strp("app_sleep_phase_5_min", d.AppSleepPhase5Min)
-	w.end()
-}
-
 // PublicSpo2AggregatedValues.
 type spo2Values struct {
 	Average float64 `json:"average"`
@@ -291,21 +146,6 @@ type spo2Doc struct {
 	SpO2Percentage            *spo2Values `json:"spo2_percentage"`
 }
 
-func (d *spo2Doc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.intp("breathing_disturbance_index", d.BreathingDisturbanceIndex)
-	w.str("day", d.Day)
-	if d.SpO2Percentage == nil {
-		w.null("spo2_percentage")
-	} else {
-		w.obj("spo2_percentage")
-		w.num("average", d.SpO2Percentage.Average)
-		w.end()
-	}
-	w.end()
-}
-
 // PublicDailyStress.
 type stressDoc struct {
 	ID           string  `json:"id"`
@@ -313,16 +153,6 @@ type stressDoc struct {
 	DaySummary   *string `json:"day_summary"`
 	RecoveryHigh *int    `json:"recovery_high"`
 	StressHigh   *int    `json:"stress_high"`
-}
-
-func (d *stressDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("day", d.Day)
-	w.strp("day_summary", d.DaySummary)
-	w.intp("recovery_high", d.RecoveryHigh)
-	w.intp("stress_high", d.StressHigh)
-	w.end()
 }
 
 // ResilienceContributors.
@@ -340,19 +170,6 @@ type resilienceDoc struct {
 	Level        string                 `json:"level"`
 }
 
-func (d *resilienceDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("day", d.Day)
-	w.obj("contributors")
-	w.num("sleep_recovery", d.Contributors.SleepRecovery)
-	w.num("daytime_recovery", d.Contributors.DaytimeRecovery)
-	w.num("stress", d.Contributors.Stress)
-	w.end()
-	w.str("level", d.Level)
-	w.end()
-}
-
 // PublicDailyCardiovascularAge.
 type cardioAgeDoc struct {
 	ID                string   `json:"id"`
@@ -361,30 +178,12 @@ type cardioAgeDoc struct {
 	VascularAge       *int     `json:"vascular_age"`
 }
 
-func (d *cardioAgeDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("day", d.Day)
-	w.nump("pulse_wave_velocity", d.PulseWaveVelocity)
-	w.intp("vascular_age", d.VascularAge)
-	w.end()
-}
-
 // PublicVO2Max.
 type vo2MaxDoc struct {
 	ID        string `json:"id"`
 	Day       string `json:"day"`
 	Timestamp string `json:"timestamp"`
 	VO2Max    int    `json:"vo2_max"`
-}
-
-func (d *vo2MaxDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("day", d.Day)
-	w.str("timestamp", d.Timestamp)
-	w.int("vo2_max", d.VO2Max)
-	w.end()
 }
 
 // PublicSleepTimeWindow.
@@ -403,24 +202,6 @@ type sleepTimeDoc struct {
 	Status         *string          `json:"status"`
 }
 
-func (d *sleepTimeDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("day", d.Day)
-	if d.OptimalBedtime == nil {
-		w.null("optimal_bedtime")
-	} else {
-		w.obj("optimal_bedtime")
-		w.int("day_tz", d.OptimalBedtime.DayTZ)
-		w.int("end_offset", d.OptimalBedtime.EndOffset)
-		w.int("start_offset", d.OptimalBedtime.StartOffset)
-		w.end()
-	}
-	w.strp("recommendation", d.Recommendation)
-	w.strp("status", d.Status)
-	w.end()
-}
-
 // PublicSession.
 type sessionDoc struct {
 	ID                   string        `json:"id"`
@@ -432,20 +213,6 @@ type sessionDoc struct {
 	MotionCount          *publicSample `json:"motion_count"`
 	StartDatetime        string        `json:"start_datetime"`
 	Type                 string        `json:"type"`
-}
-
-func (d *sessionDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("day", d.Day)
-	w.str("end_datetime", d.EndDatetime)
-	d.HeartRate.write(w, "heart_rate")
-	d.HeartRateVariability.write(w, "heart_rate_variability")
-	w.strp("mood", d.Mood)
-	d.MotionCount.write(w, "motion_count")
-	w.str("start_datetime", d.StartDatetime)
-	w.str("type", d.Type)
-	w.end()
 }
 
 // PublicWorkout.
@@ -462,21 +229,6 @@ type workoutDoc struct {
 	StartDatetime string   `json:"start_datetime"`
 }
 
-func (d *workoutDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("activity", d.Activity)
-	w.nump("calories", d.Calories)
-	w.str("day", d.Day)
-	w.nump("distance", d.Distance)
-	w.str("end_datetime", d.EndDatetime)
-	w.str("intensity", d.Intensity)
-	w.strp("label", d.Label)
-	w.str("source", d.Source)
-	w.str("start_datetime", d.StartDatetime)
-	w.end()
-}
-
 // TagModel (the deprecated tags).
 type tagDoc struct {
 	ID        string   `json:"id"`
@@ -484,16 +236,6 @@ type tagDoc struct {
 	Text      *string  `json:"text"`
 	Timestamp string   `json:"timestamp"`
 	Tags      []string `json:"tags"`
-}
-
-func (d *tagDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.str("day", d.Day)
-	w.strp("text", d.Text)
-	w.str("timestamp", d.Timestamp)
-	w.strs("tags", d.Tags)
-	w.end()
 }
 
 // EnhancedTagModel.
@@ -506,19 +248,6 @@ type enhancedTagDoc struct {
 	EndDay      *string `json:"end_day"`
 	Comment     *string `json:"comment"`
 	CustomName  *string `json:"custom_name"`
-}
-
-func (d *enhancedTagDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.strp("tag_type_code", d.TagTypeCode)
-	w.str("start_time", d.StartTime)
-	w.strp("end_time", d.EndTime)
-	w.str("start_day", d.StartDay)
-	w.strp("end_day", d.EndDay)
-	w.strp("comment", d.Comment)
-	w.strp("custom_name", d.CustomName)
-	w.end()
 }
 
 // PublicRestModeEpisode.
@@ -537,24 +266,6 @@ type restModeDoc struct {
 	StartTime *string           `json:"start_time"`
 }
 
-func (d *restModeDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.strp("end_day", d.EndDay)
-	w.strp("end_time", d.EndTime)
-	w.arr("episodes")
-	for _, e := range d.Episodes {
-		w.begin()
-		w.strs("tags", e.Tags)
-		w.str("timestamp", e.Timestamp)
-		w.end()
-	}
-	w.endArr()
-	w.str("start_day", d.StartDay)
-	w.strp("start_time", d.StartTime)
-	w.end()
-}
-
 // PublicRingConfiguration.
 type ringConfigDoc struct {
 	ID              string  `json:"id"`
@@ -566,18 +277,6 @@ type ringConfigDoc struct {
 	Size            *int    `json:"size"`
 }
 
-func (d *ringConfigDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.strp("color", d.Color)
-	w.strp("design", d.Design)
-	w.strp("firmware_version", d.FirmwareVersion)
-	w.strp("hardware_type", d.HardwareType)
-	w.strp("set_up_at", d.SetUpAt)
-	w.intp("size", d.Size)
-	w.end()
-}
-
 // PersonalInfoResponse.
 type personalInfoDoc struct {
 	ID            string   `json:"id"`
@@ -586,15 +285,4 @@ type personalInfoDoc struct {
 	Height        *float64 `json:"height"`
 	BiologicalSex *string  `json:"biological_sex"`
 	Email         *string  `json:"email"`
-}
-
-func (d *personalInfoDoc) write(w *docWriter) {
-	w.begin()
-	w.str("id", d.ID)
-	w.intp("age", d.Age)
-	w.nump("weight", d.Weight)
-	w.nump("height", d.Height)
-	w.strp("biological_sex", d.BiologicalSex)
-	w.strp("email", d.Email)
-	w.end()
 }
