@@ -8,9 +8,19 @@ import (
 
 // TestMaskLongestFirst: a secret that contains another is hidden whole, whatever order they were added in.
 func TestMaskLongestFirst(t *testing.T) {
-	m := NewMasker("abcdef", "abcdef-refresh-123456")
-	if got := m.Mask("token abcdef-refresh-123456 end"); got != "token "+Masked+" end" {
-		t.Errorf("Mask = %q; want the longer secret masked whole", got)
+	// The short secret comes first in every order below except the last, so a masker that
+	// kept the order it was given (or sorted shortest first) would leave "-refresh-123456".
+	added := NewMasker("abcdef")
+	added.Add("abcdef-refresh-123456") // a refresh mints a longer token mid-sync
+	for name, m := range map[string]*Masker{
+		"short then long":       NewMasker("abcdef", "abcdef-refresh-123456"),
+		"long then short":       NewMasker("abcdef-refresh-123456", "abcdef"),
+		"long added later":      added,
+		"with an unrelated one": NewMasker("zzzzzzzzzzzz", "abcdef", "abcdef-refresh-123456"),
+	} {
+		if got := m.Mask("token abcdef-refresh-123456 end, abcdef"); got != "token "+Masked+" end, "+Masked {
+			t.Errorf("%s: Mask = %q; want the longer secret masked whole and the shorter one alone", name, got)
+		}
 	}
 	if got := NewMasker("abcde").Mask("abcde"); got != "abcde" {
 		t.Errorf("a 5-character value was masked: %q; values under MinSecretLength are left alone", got)
