@@ -42,6 +42,12 @@ type Schema struct {
 	format string
 	props  map[string]*Schema
 	items  *Schema
+
+	// Set by ForRead: the record's top-level keys, the primary-key bits, and whether undeclared keys are
+	// reported.
+	top           map[string]topField
+	keyMask       uint8
+	checkDeclared bool
 }
 
 // Result is what one scan found out about a value.
@@ -58,6 +64,11 @@ type Result struct {
 	// byte replaced by U+FFFD, as encoding/json does when it decodes.
 	BadUTF8 bool
 	Fixed   []byte
+	// Undeclared lists the top-level keys the schema does not know, and MissingKeys marks the primary-key
+	// fields that are absent or null; both only for a schema made by ForRead. Undeclared may be shared
+	// between results: do not change it.
+	Undeclared  []string
+	MissingKeys uint8
 }
 
 // Errors of Check and PageReader.
@@ -100,17 +111,25 @@ type scanner struct {
 	failSegs []string // its path, innermost segment first, filled as the recursion unwinds
 	failNext int      // depth of the container that adds the next segment
 	badUTF8  bool
+
+	undeclared     [][]byte // this record's undeclared top-level keys (ForRead), pointing into b
+	lastUndeclared []string // the Undeclared handed out last, to hand out again when it matches
+	keysSeen       uint8    // primary-key bits of the keys with a value other than null
 }
 
 // record scans one value at i as a record: the schema failure, cursor and UTF-8 findings go in the Result.
 func (sc *scanner) record(i int, s *Schema) (Result, int, status) {
 	sc.cursor, sc.fail, sc.failSegs, sc.failNext, sc.badUTF8 = "", "", sc.failSegs[:0], 0, false
+	sc.undeclared, sc.keysSeen = sc.undeclared[:0], 0
 	end, ok, st := sc.value(i, s, 0)
 	res := Result{SchemaOK: ok, Cursor: sc.cursor, BadUTF8: sc.badUTF8}
 	if st != stOK {
 		return res, end, st
 	}
 	res.Object = sc.b[i] == '{'
+	if res.Object && s != nil && s.top != nil {
+		sc.finishTop(s, &res)
+	}
 	if !ok {
 		path := ""
 		for k := len(sc.failSegs) - 1; k >= 0; k-- {
@@ -291,13 +310,20 @@ func (sc *scanner) object(i int, s *Schema, want typeSet, depth int) (int, bool,
 		}
 		i = skipSpace(b, i+1)
 		var child *Schema
-		if s != nil && s.props != nil {
+		var keyBit uint8
+		if top && s != nil && s.top != nil {
+			f := sc.noteTop(s, keyBytes)
+			child, keyBit = f.child, f.bit
+		} else if s != nil && s.props != nil {
 			child = s.props[string(keyBytes)] // no allocation: the compiler reads the map in place
 		}
 		start := i
 		var ok bool
 		if i, ok, st = sc.value(i, child, depth); st != stOK {
 			return i, false, st
+		}
+		if keyBit != 0 && b[start] != 'n' {
+			sc.keysSeen |= keyBit
 		}
 		if !ok {
 			valid = false

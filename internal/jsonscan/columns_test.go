@@ -1,0 +1,96 @@
+package jsonscan
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func mustCompile(t *testing.T, doc string) *Schema {
+	t.Helper()
+	s, err := Compile([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const columnsSchema = `{"type":"object","properties":{"id":{"type":"string"},"day":{"type":"string"},"score":{"type":["null","integer"]},"nested":{"type":"object"}}}`
+
+func TestForReadReportsUndeclaredTopLevelKeys(t *testing.T) {
+	s := mustCompile(t, columnsSchema).ForRead([]string{"discovered"}, []string{"id"})
+	res, err := Check([]byte(`{"id":"a","day":"2025-01-01","discovered":1,"new_one":2,"nested":{"inner":3},"ring\u005fid":"x"}`), s, "day")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Known by the embedded schema or by the catalog: not reported; nested keys are never top-level.
+	if want := []string{"new_one", "ring_id"}; !slices.Equal(res.Undeclared, want) {
+		t.Fatalf("Undeclared = %q, want %q", res.Undeclared, want)
+	}
+	if !res.SchemaOK || res.Cursor != "2025-01-01" || res.MissingKeys != 0 {
+		t.Fatalf("the rest of the result changed: %+v", res)
+	}
+}
+
+func TestForReadWithoutDeclaredReportsNothing(t *testing.T) {
+	s := mustCompile(t, columnsSchema).ForRead(nil, []string{"id"})
+	res, err := Check([]byte(`{"id":"a","anything":1,"else":2}`), s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Undeclared) != 0 {
+		t.Fatalf("Undeclared = %q with no declared set", res.Undeclared)
+	}
+	// A nil schema (one jsonscan cannot honour) still learns keys.
+	res, _ = Check([]byte(`{"x":1}`), (*Schema)(nil).ForRead([]string{}, []string{"id"}), "")
+	if !slices.Equal(res.Undeclared, []string{"x"}) || res.MissingKeys != 1 {
+		t.Fatalf("nil schema: %+v", res)
+	}
+}
+
+func TestForReadMarksMissingAndNullKeys(t *testing.T) {
+	s := mustCompile(t, columnsSchema).ForRead(nil, []string{"id", "day"})
+	for _, c := range []struct {
+		doc  string
+		want uint8
+	}{
+		{`{"id":"a","day":"2025-01-01"}`, 0},
+		{`{"day":"2025-01-01"}`, 1},
+		{`{"id":null,"day":"2025-01-01"}`, 1},
+		{`{"id":"a","day":null}`, 2},
+		{`{"nested":{"id":"a","day":"x"}}`, 3},
+		{`{"id":0,"day":false}`, 0}, // a value of the wrong type is still a key (the schema check reports it)
+	} {
+		res, err := Check([]byte(c.doc), s, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.MissingKeys != c.want {
+			t.Errorf("%s: MissingKeys = %b, want %b", c.doc, res.MissingKeys, c.want)
+		}
+	}
+}
+
+func TestForReadSharesOneSliceAcrossAPage(t *testing.T) {
+	s := mustCompile(t, columnsSchema).ForRead([]string{}, []string{"id"})
+	page := `{"data":[{"id":"a","extra":1},{"id":"b","extra":2},{"id":"c"},{"id":"d","other":1}],"next_token":null}`
+	pr := NewPageReader(strings.NewReader(page), s, "")
+	var got [][]string
+	for {
+		el, err := pr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, el.Undeclared)
+	}
+	if len(got) != 4 || !slices.Equal(got[0], []string{"extra"}) || len(got[2]) != 0 || !slices.Equal(got[3], []string{"other"}) {
+		t.Fatalf("Undeclared per element = %q", got)
+	}
+	if &got[0][0] != &got[1][0] {
+		t.Fatal("two records with the same undeclared keys got two slices: every record would allocate")
+	}
+}
