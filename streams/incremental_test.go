@@ -179,9 +179,12 @@ func TestNewDaysAndRevisionsArrive(t *testing.T) {
 }
 
 // TestResumeAfterCutOff: a read cut off after K pages, resumed from the last state it
-// emitted, ends with every document delivered at least once.
+// emitted, ends with every document delivered at least once, and a date stream cut off
+// between its pages resumes where it stopped rather than from the configured start.
 func TestResumeAfterCutOff(t *testing.T) {
-	for _, k := range []int{3, 9} {
+	// With one stream at a time, daily_activity (3 pages) goes first: 2 pages cut it off
+	// between its pages; 3 and 9 cut off the streams after it.
+	for _, k := range []int{2, 3, 9} {
 		t.Run(fmt.Sprint("pages=", k), func(t *testing.T) {
 			f := newFixture(t, 75, 30)
 			start := time.Date(2025, 2, 10, 0, 0, 0, 0, time.UTC)
@@ -209,6 +212,29 @@ func TestResumeAfterCutOff(t *testing.T) {
 						t.Fatalf("%s: gap after resuming: %s", name, trunc(w))
 					}
 				}
+			}
+			// A date stream is one long paged request, so only the checkpoint at the end of
+			// each page saves the work of a cut-off read: once a whole page (and so a next
+			// token) was delivered, the resumed read starts after the configured start and
+			// does not deliver the first day again.
+			resumedMidway := 0
+			for _, name := range []string{"daily_activity", "sleep_periods"} {
+				s, _ := streams.Lookup(name)
+				if len(cut.records[name]) < 30 || len(cut.records[name]) >= len(expected(t, f.ds, s, start, far)) {
+					continue // no whole page before the cut, or the stream was already done
+				}
+				resumedMidway++
+				first := expected(t, f.ds, s, start, far)[0]
+				for _, r := range resumed.records[name] {
+					if r == first {
+						t.Errorf("%s: the resumed read started from scratch (it delivered the first day again, %d records) although the cut-off read delivered %d records in whole pages",
+							name, len(resumed.records[name]), len(cut.records[name]))
+					}
+				}
+			}
+			if k == 2 && resumedMidway == 0 {
+				t.Fatalf("no date stream was cut off after a whole page (records: %d daily_activity, %d sleep_periods): the test would prove nothing",
+					len(cut.records["daily_activity"]), len(cut.records["sleep_periods"]))
 			}
 		})
 	}
