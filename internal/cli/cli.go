@@ -18,6 +18,7 @@ import (
 	"source-oura/internal/oura"
 	"source-oura/internal/progress"
 	"source-oura/protocol"
+	"source-oura/streams"
 )
 
 // Exit codes. Airbyte reads any non-zero exit as a failed job; 2 marks a command line that
@@ -198,6 +199,7 @@ func (r *run) client(cfg *config.Config, forCheck bool) (*oura.Client, error) {
 		Logger:          r.log,
 		HTTPClient:      r.httpClient(),
 		UserAgent:       "source-oura/" + r.env.Version,
+		Scopes:          streamScopes(),
 	}
 	if forCheck {
 		oc.MaxAttempts = 3
@@ -209,4 +211,14 @@ func (r *run) client(cfg *config.Config, forCheck bool) (*oura.Client, error) {
 		r.env.Client(&oc)
 	}
 	return oura.New(oc)
+}
+
+// streamScopes is the stream table's scope per collection route: the client names it in a refusal
+// whose text names no scope. Stream.Scope is the one list of scopes; nothing else repeats it.
+func streamScopes() map[string]string {
+	m := make(map[string]string, len(streams.AllStreams()))
+	for _, s := range streams.AllStreams() {
+		m[s.Path] = s.Scope
+	}
+	return m
 }

@@ -115,7 +115,8 @@ func TestMissingScopeIsForbiddenWithoutRefresh(t *testing.T) {
 				tc.path: func(w http.ResponseWriter, _ *http.Request, _ int) { writeJSON(w, tc.status, tc.body) },
 			})
 			tokens := &refreshingTokens{current: "old-token", fresh: "new-token"}
-			c, _ := newTestClient(t, f.srv.URL, tokens, nil, nil)
+			// The caller passes the stream table's scopes, which name one when Oura does not.
+			c, _ := newTestClient(t, f.srv.URL, tokens, func(c *Config) { c.Scopes = map[string]string{"session": "session"} }, nil)
 			p := c.Pages(tc.path, nil)
 			if p.Next(context.Background(), discard) {
 				t.Fatal("Next succeeded")

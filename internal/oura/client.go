@@ -60,6 +60,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; default "source-oura".
 	UserAgent string
+	// Scopes maps a collection (the route after /v2/usercollection/) to the OAuth scope it needs. It names
+	// the missing scope when Oura refuses access without naming one. The caller passes the stream table's
+	// (streams.Stream.Scope), the one list of scopes; the client keeps none of its own.
+	Scopes map[string]string
 }
 
 // Client talks to the Oura API. It is safe for concurrent use, and all its callers share one request budget.
@@ -74,6 +78,7 @@ type Client struct {
 	userAgent     string
 	log           zerolog.Logger
 	clock         clock
+	scopes        map[string]string
 
 	requests, retries, pages, records atomic.Int64
 }
@@ -169,6 +174,7 @@ func newClient(cfg Config, clk clock) (*Client, error) {
 		userAgent:     cfg.UserAgent,
 		log:           cfg.Logger,
 		clock:         clk,
+		scopes:        cfg.Scopes,
 	}, nil
 }
 
@@ -384,7 +390,7 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, st *Stats)
 				e.Path = path
 			}
 			if e.Kind == Forbidden && mentionsScope(e.Detail) {
-				e.Scope = missingScope(e.Detail, path)
+				e.Scope = missingScope(e.Detail, path, c.scopes)
 			}
 		}
 		return nil, scrub(err, secrets)

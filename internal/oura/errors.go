@@ -322,18 +322,10 @@ var knownScopes = map[string]string{
 	"stress": "stress", "heart_health": "heart_health", "ring_configuration": "ring_configuration",
 }
 
-// collectionScopes names the scope a collection needs where the sources agree; it is used only when Oura's
-// message mentions a scope without naming one that we recognise. Collections whose scope is disputed in the
-// sources (daily_spo2, daily_stress, vO2_max, cardiovascular age, ring data) are left out on purpose.
-var collectionScopes = map[string]string{
-	"daily_activity": "daily", "daily_readiness": "daily", "daily_sleep": "daily", "sleep": "daily",
-	"sleep_time": "daily", "heartrate": "heartrate", "workout": "workout", "tag": "tag",
-	"enhanced_tag": "tag", "session": "session", "personal_info": "personal",
-}
-
 // missingScope finds the scope an authorization failure is about: a known scope name in Oura's detail
-// (preferring words after "scope"), else the scope the requested collection is known to need.
-func missingScope(detail, path string) string {
+// (preferring words after "scope"), else the scope the caller's table (Config.Scopes) gives the
+// requested collection.
+func missingScope(detail, path string, scopes map[string]string) string {
 	lower := strings.ToLower(detail)
 	if at := strings.Index(lower, "scope"); at >= 0 {
 		if s := firstScope(lower[at:]); s != "" {
@@ -346,7 +338,7 @@ func missingScope(detail, path string) string {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	for i, p := range parts {
 		if p == "usercollection" && i+1 < len(parts) {
-			return collectionScopes[parts[i+1]]
+			return scopes[parts[i+1]]
 		}
 	}
 	return ""

@@ -79,14 +79,21 @@ func TestErrorMatchesThroughWrapping(t *testing.T) {
 }
 
 func TestMissingScope(t *testing.T) {
-	for _, tc := range []struct{ detail, path, want string }{
-		{"Missing scope: heartrate", "/v2/usercollection/sleep", "heartrate"},
-		{"The daily summary needs the scope extapi:spo2Daily", "/v2/usercollection/daily_spo2", "spo2Daily"},
-		{"missing scopes ['heart_health']", "/v2/usercollection/vO2_max", "heart_health"},
-		{"insufficient scope", "/v2/usercollection/tag/abc", "tag"},
-		{"insufficient scope", "/v2/usercollection/vO2_max", ""}, // sources disagree: do not guess
+	table := map[string]string{"tag": "tag", "vO2_max": "heart_health"} // the caller's stream table
+	for _, tc := range []struct {
+		detail, path string
+		scopes       map[string]string
+		want         string
+	}{
+		{"Missing scope: heartrate", "/v2/usercollection/sleep", table, "heartrate"},
+		{"The daily summary needs the scope extapi:spo2Daily", "/v2/usercollection/daily_spo2", table, "spo2Daily"},
+		{"missing scopes ['heart_health']", "/v2/usercollection/vO2_max", nil, "heart_health"},
+		{"insufficient scope", "/v2/usercollection/tag/abc", table, "tag"},
+		{"insufficient scope", "/v2/usercollection/vO2_max", table, "heart_health"},
+		{"insufficient scope", "/v2/usercollection/vO2_max", nil, ""}, // no table: do not guess
+		{"insufficient scope", "/v2/usercollection/session", table, ""},
 	} {
-		if got := missingScope(tc.detail, tc.path); got != tc.want {
+		if got := missingScope(tc.detail, tc.path, tc.scopes); got != tc.want {
 			t.Errorf("missingScope(%q, %q) = %q, want %q", tc.detail, tc.path, got, tc.want)
 		}
 	}
