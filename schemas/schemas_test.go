@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"source-oura/internal/protocoltest"
 )
 
 // streamFacts is what the catalog promises about a stream: the OpenAPI model
@@ -632,26 +634,12 @@ func keyFieldProblems(root *obj, facts streamFacts) []string {
 	return problems
 }
 
-// openAPIPath is where the lead keeps the Oura OpenAPI document, relative to
-// the directory holding go.mod.
-var openAPIPath = filepath.Join("..", "shared", "reference", "oura-openapi.json")
-
 var loadOpenAPI = sync.OnceValues(func() (*obj, error) {
-	dir, err := os.Getwd()
+	root, err := protocoltest.FindRepoRoot()
 	if err != nil {
-		return nil, fmt.Errorf("finding the working directory: %w", err)
+		return nil, err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil, errors.New("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, openAPIPath)
+	path := filepath.Join(root, "..", "shared", "reference", "oura-openapi.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the OpenAPI document: %w", err)
@@ -667,14 +655,12 @@ var loadOpenAPI = sync.OnceValues(func() (*obj, error) {
 	return models, nil
 })
 
-// openAPIModels returns components.schemas of the OpenAPI document, skipping
-// the test when the document is not next to the repository.
+// openAPIModels returns components.schemas of the OpenAPI document, skipping the test (failing
+// under CI=true) when the document is not beside the repository.
 func openAPIModels(t *testing.T) *obj {
 	t.Helper()
+	protocoltest.SharedReference(t, "oura-openapi.json")
 	models, err := loadOpenAPI()
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("Oura OpenAPI document not found (%v); the drift check needs <repo>/%s", err, filepath.ToSlash(openAPIPath))
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

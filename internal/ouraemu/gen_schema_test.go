@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"source-oura/internal/protocoltest"
 )
 
 // jnode is a JSON value that keeps the order of object keys and the text of numbers.
@@ -159,32 +161,24 @@ func (n *jnode) toAny() any {
 	return nil
 }
 
-// genSpec reads the OpenAPI file from shared/reference next to the repository, or skips.
+// genSpec reads the OpenAPI file from ../shared/reference beside the repository, or skips
+// (fails under CI=true) as protocoltest.SharedReference says.
 func genSpec(t *testing.T) *jnode {
 	t.Helper()
+	protocoltest.SharedReference(t, "oura-openapi.json")
 	spec, err := genSpecOnce()
 	if err != nil {
-		t.Skipf("OpenAPI reference not available, skipping the model check: %v", err)
+		t.Fatal(err)
 	}
 	return spec
 }
 
 var genSpecOnce = sync.OnceValues(func() (*jnode, error) {
-	dir, err := os.Getwd()
+	root, err := protocoltest.FindRepoRoot()
 	if err != nil {
 		return nil, err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return nil, errors.New("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "..", "shared", "reference", "oura-openapi.json"))
+	data, err := os.ReadFile(filepath.Join(root, "..", "shared", "reference", "oura-openapi.json"))
 	if err != nil {
 		return nil, err
 	}
