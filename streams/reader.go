@@ -25,6 +25,11 @@ type Job struct {
 	Desc   protocol.StreamDescriptor
 	// State is the stream's input state blob; nil for none.
 	State json.RawMessage
+	// Schema is the configured stream's json_schema, nil when there is no catalog. Its
+	// top-level properties are the fields Airbyte keeps: the reader warns about fields Oura
+	// sends beyond them and, when they are fewer than the stream has, asks Oura for only those.
+	// Without properties (nil, {}) neither happens.
+	Schema json.RawMessage
 }
 
 // Reader reads streams from the Oura API and writes their messages.
@@ -76,8 +81,13 @@ type Summary struct {
 	Skipped  int64 // documents outside the sync range, from the widened request
 	Invalid  int64 // elements not written: not JSON objects, or nested deeper than jsonscan.MaxDepth
 	Replaced int64 // records written with invalid UTF-8 bytes replaced by U+FFFD
-	Duration time.Duration
-	Err      error
+	// Undeclared is how many distinct top-level fields records carried that the catalog's
+	// schema does not declare (Airbyte drops them); MissingKeys how many records were written
+	// with a primary-key field absent or null.
+	Undeclared  int
+	MissingKeys int64
+	Duration    time.Duration
+	Err         error
 }
 
 // Read reads every job, up to Concurrency at a time, and returns a *SyncError if any
@@ -130,7 +140,8 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 	for _, s := range sums {
 		r.Log.Info().Str("stream", s.Stream).Int64("records", s.Records).Int64("requests", s.Requests).
 			Int64("retries", s.Retries).Int("schema_warnings", s.Warnings).Int64("outside_range", s.Skipped).
-			Int64("not_objects", s.Invalid).Str("time", s.Duration.Round(time.Millisecond).String()).
+			Int64("not_objects", s.Invalid).Int("undeclared_fields", s.Undeclared).Int64("missing_keys", s.MissingKeys).
+			Str("time", s.Duration.Round(time.Millisecond).String()).
 			Msg("stream summary")
 		if s.Err != nil {
 			failed = append(failed, s.Stream)
@@ -166,12 +177,18 @@ type streamRun struct {
 	// running: STREAM_STATUS RUNNING was written, by the first record or by requests flowing again
 	// after a rate-limit wait (rateStatus), whichever came first.
 	running atomic.Bool
+	cols    columns
+	// wholeDocs: Oura refused the fields parameter, so the rest of the stream asks without it.
+	wholeDocs  atomic.Bool
+	undeclared map[string]bool // undeclared fields already warned about
+	missingKey [jsonscan.MaxKeys]int64
 }
 
 func (r *Reader) readStream(ctx context.Context, job Job) Summary {
 	start := r.Now()
 	run := &streamRun{job: job, prefix: protocol.NewRecordPrefix(job.Desc.Name, job.Desc.Namespace).WithAccount(r.Account)}
 	run.sum.Stream = job.Desc.Name
+	run.cols = r.columnsFor(job)
 	out := r.Out
 	_ = out.Status(job.Desc, protocol.Started)
 
@@ -181,6 +198,7 @@ func (r *Reader) readStream(ctx context.Context, job Job) Summary {
 		err = r.finalState(run)
 	}
 	run.sum.Warnings = r.warnings.total(job.Desc.Name)
+	r.warnKeys(run)
 	if run.sum.Replaced > 0 {
 		r.Log.Warn().Str("stream", job.Desc.Name).Int64("records", run.sum.Replaced).
 			Msg("records held bytes that are not UTF-8; they were written with each such byte replaced by U+FFFD")
@@ -235,13 +253,8 @@ func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
 	if err != nil {
 		return fmt.Errorf("fetching %s: %w", run.job.Stream.Path, err)
 	}
-	var who struct{ ID string }
-	if json.Unmarshal(body, &who) == nil && who.ID != "" {
-		// One line per sync that says whose data this is (one config is one Oura account).
-		r.Log.Info().Str("account_id", who.ID).Msg("syncing Oura account")
-	}
 	s := run.job.Stream
-	res, err := jsonscan.Check(body, r.Validator.Schema(s.Name), s.Cursor)
+	res, err := jsonscan.Check(body, run.cols.scan, s.Cursor)
 	if err != nil {
 		r.refuse(run, body, err)
 		return nil
@@ -265,10 +278,12 @@ const maxBatchItems = 1024
 // item is one record of a batch, or (pageEnd) the end of a page read to its end. It is
 // kept small: a heart-rate sample is only about 70 bytes.
 type item struct {
-	start, end int32  // the record's bytes in batch.arena
-	flags      uint8  // itemSchemaOK, ...
-	text       string // the record's cursor value, or the next_token at a page end
-	failure    string // jsonscan's schema failure, when there is one
+	start, end int32    // the record's bytes in batch.arena
+	flags      uint8    // itemSchemaOK, ...
+	missing    uint8    // jsonscan's MissingKeys
+	text       string   // the record's cursor value, or the next_token at a page end
+	failure    string   // jsonscan's schema failure, when there is one
+	undeclared []string // jsonscan's Undeclared, shared by the records that have the same
 }
 
 const (
@@ -330,7 +345,8 @@ func (b *batch) add(rec oura.Record) {
 			flags |= f.bit
 		}
 	}
-	b.items = append(b.items, item{start: int32(start), end: int32(len(b.arena)), flags: flags, text: rec.Cursor, failure: rec.Failure})
+	b.items = append(b.items, item{start: int32(start), end: int32(len(b.arena)), flags: flags, text: rec.Cursor,
+		failure: rec.Failure, missing: rec.MissingKeys, undeclared: rec.Undeclared})
 	b.textBytes += int64(len(rec.Cursor) + len(rec.Failure))
 }
 
@@ -342,7 +358,7 @@ func (b *batch) size() int64 {
 // result gives back what jsonscan found about a record.
 func (it item) result() jsonscan.Result {
 	return jsonscan.Result{SchemaOK: it.flags&itemSchemaOK != 0, Object: it.flags&itemObject != 0,
-		BadUTF8: it.flags&itemBadUTF8 != 0, Cursor: it.text, Failure: it.failure}
+		BadUTF8: it.flags&itemBadUTF8 != 0, Cursor: it.text, Failure: it.failure, MissingKeys: it.missing, Undeclared: it.undeclared}
 }
 
 // windowFeed is one window's channel and how many of its batches are waiting.
@@ -412,26 +428,39 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 					}
 				}
 				var b batch
-				it := r.Client.Pages(r.path(s), w.query).Check(r.Validator.Schema(s.Name), s.Cursor)
-				for it.Next(ctx, func(rec oura.Record) error {
-					b.add(rec)
-					if len(b.arena) < batchBytes && len(b.items) < maxBatchItems {
-						return nil
+				// At most two walks: a refused fields parameter sends the same request again
+				// without it (at the page it was refused on), and the walk goes on from there.
+				q, token := run.windowQuery(w), ""
+				var err error
+				for {
+					it := r.Client.Pages(r.path(s), q).Check(run.cols.scan, s.Cursor)
+					for it.Next(ctx, func(rec oura.Record) error {
+						b.add(rec)
+						if len(b.arena) < batchBytes && len(b.items) < maxBatchItems {
+							return nil
+						}
+						err := send(b)
+						b = batch{}
+						return err
+					}) {
+						token = it.Page().NextToken
+						b.items = append(b.items, item{flags: itemPageEnd, text: token})
+						if send(b) != nil {
+							return
+						}
+						b = batch{}
 					}
-					err := send(b)
-					b = batch{}
-					return err
-				}) {
-					b.items = append(b.items, item{flags: itemPageEnd, text: it.Page().NextToken})
-					if send(b) != nil {
-						return
+					st := it.Stats()
+					requests.Add(int64(st.Requests))
+					retries.Add(int64(st.Retries))
+					err = it.Err()
+					if err == nil || ctx.Err() != nil || !q.Has("fields") || !refusedFields(err) {
+						break
 					}
-					b = batch{}
+					r.readWhole(run, err)
+					q = withoutFields(w.query, token)
 				}
-				st := it.Stats()
-				requests.Add(int64(st.Requests))
-				retries.Add(int64(st.Retries))
-				if err := it.Err(); err != nil && ctx.Err() == nil {
+				if err != nil && ctx.Err() == nil {
 					// Records of the page before the error still go out; then the error.
 					b.err = fmt.Errorf("fetching %s %s: %w", s.Path, describeWindow(w), err)
 					f.inFlight.Add(1)
@@ -570,6 +599,9 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, res jsonscan.Result, w *
 		} else {
 			r.Log.Warn().Str("stream", s.Name).Str("field", s.Cursor).Msg("document has no usable cursor value; written anyway")
 		}
+	}
+	if len(res.Undeclared) > 0 || res.MissingKeys != 0 {
+		r.noteKeys(run, res.Undeclared, res.MissingKeys)
 	}
 	for _, f := range r.Validator.Explain(s.Name, raw, res) {
 		if r.warnings.add(s.Name, f) {

@@ -1,0 +1,202 @@
+package streams
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"source-oura/internal/jsonscan"
+	"source-oura/internal/oura"
+	"source-oura/schemas"
+)
+
+// columns is what a read knows of a configured stream's top-level fields: which the catalog
+// declares (Airbyte keeps only those), which are the primary key, and which to ask Oura for.
+type columns struct {
+	// scan checks records against the stream schema and reports undeclared keys and missing
+	// primary keys in the same pass (jsonscan.Schema.ForRead).
+	scan *jsonscan.Schema
+	// keys are the primary-key fields, in the order of the bits of Result.MissingKeys.
+	keys []string
+	// fields is the value of Oura's fields parameter, "" to ask for whole documents.
+	fields string
+}
+
+// configuredFields returns the top-level property names of a configured stream's json_schema,
+// nil when it has none: a hand-written catalog with {} (or no json_schema at all) declares
+// nothing, and would make every field look undeclared.
+func configuredFields(schema json.RawMessage) []string {
+	if len(schema) == 0 {
+		return nil
+	}
+	props, err := schemaProperties(schema)
+	if err != nil || len(props) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(props))
+	for name := range props {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// columnsFor works out a run's columns. account is the account column (config account_column),
+// which the connector adds to records and Oura never sends.
+func (r *Reader) columnsFor(job Job) columns {
+	s := job.Stream
+	var c columns
+	for _, k := range s.PrimaryKey {
+		if len(k) == 1 && k[0] != r.Account.Name && len(c.keys) < jsonscan.MaxKeys {
+			c.keys = append(c.keys, k[0])
+		}
+	}
+	declared := configuredFields(job.Schema)
+	c.scan = r.Validator.Schema(s.Name).ForRead(declared, c.keys)
+	if declared != nil && s.Params != Single && !r.Sandbox {
+		c.fields = s.projection(declared, c.keys, r.Account.Name)
+	}
+	return c
+}
+
+// projection is the fields parameter for a catalog that declares only declared: "" when it
+// declares every field of the stream's schema (nothing to gain), else the declared fields plus
+// the primary key and the cursor, which the reader needs whatever the catalog says, sorted.
+// Oura's fields parameter is comma-separated, so a name with a comma leaves the stream whole.
+func (s *Stream) projection(declared, keys []string, account string) string {
+	doc, err := schemas.Get(s.Name)
+	if err != nil {
+		return ""
+	}
+	all, err := schemaProperties(doc)
+	if err != nil {
+		return ""
+	}
+	want := map[string]bool{}
+	for _, name := range declared {
+		if name != account {
+			want[name] = true
+		}
+	}
+	narrower := false
+	for name := range all {
+		if !want[name] {
+			narrower = true
+			break
+		}
+	}
+	if !narrower {
+		return ""
+	}
+	for _, k := range keys {
+		want[k] = true
+	}
+	if s.Cursor != "" {
+		want[s.Cursor] = true
+	}
+	names := make([]string, 0, len(want))
+	for name := range want {
+		if name == "" || strings.Contains(name, ",") {
+			return ""
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ",")
+}
+
+// windowQuery is the query of a window's first request: with the fields parameter while the
+// stream is projected, without it once Oura has refused it.
+func (run *streamRun) windowQuery(w window) url.Values {
+	if run.cols.fields == "" || run.wholeDocs.Load() {
+		return w.query
+	}
+	q := make(url.Values, len(w.query)+1)
+	for k, v := range w.query {
+		q[k] = v
+	}
+	q.Set("fields", run.cols.fields)
+	return q
+}
+
+// withoutFields is q less the fields parameter, continuing at nextToken when a page of the
+// window was already read ("" for its first page).
+func withoutFields(q url.Values, nextToken string) url.Values {
+	out := make(url.Values, len(q)+1)
+	for k, v := range q {
+		if k != "fields" {
+			out[k] = v
+		}
+	}
+	if nextToken != "" {
+		out.Set("next_token", nextToken)
+	}
+	return out
+}
+
+// refusedFields reports whether err is Oura refusing the query (400 or 422), which for a
+// request with fields may be the parameter itself: it has never been tried against the live API.
+func refusedFields(err error) bool {
+	var oe *oura.Error
+	return errors.As(err, &oe) && oe.Kind == oura.BadRequest &&
+		(oe.Status == 400 || oe.Status == 422)
+}
+
+// readWhole turns a stream's projection off after Oura refused it, with one WARN per stream.
+func (r *Reader) readWhole(run *streamRun, err error) {
+	if run.wholeDocs.Swap(true) {
+		return
+	}
+	r.Log.Warn().Str("stream", run.job.Stream.Name).Str("fields", run.cols.fields).
+		Msgf("Oura refused the fields parameter (%v); the request was sent again without it, and the rest of the stream is "+
+			"read as whole documents (Airbyte still keeps only the selected columns)", err)
+}
+
+// noteKeys counts, once a record is written, its undeclared fields (one WARN per stream and
+// field) and its missing primary-key fields (one WARN per stream at its end, see warnKeys).
+func (r *Reader) noteKeys(run *streamRun, undeclared []string, missing uint8) {
+	for _, name := range undeclared {
+		if run.undeclared[name] {
+			continue
+		}
+		if run.undeclared == nil {
+			run.undeclared = map[string]bool{}
+		}
+		run.undeclared[name] = true
+		r.Log.Warn().Str("stream", run.job.Stream.Name).Str("field", name).
+			Msgf("records carry the top-level field %q, which the stream's schema in the catalog does not declare: they are written "+
+				"unchanged, but Airbyte drops the field until the source schema is refreshed (\"Refresh source schema\" in the "+
+				"connection's Schema tab; discover declares the fields Oura sends)", name)
+	}
+	run.sum.Undeclared = len(run.undeclared)
+	if missing == 0 {
+		return
+	}
+	run.sum.MissingKeys++
+	for i := range run.cols.keys {
+		if missing&(1<<i) != 0 {
+			run.missingKey[i]++
+		}
+	}
+}
+
+// warnKeys says, in one WARN at the end of a stream, how many records lacked each primary-key
+// field. They were written: dropping Oura's data is worse, but a deduplicated table keeps one
+// row for all the records that share a null key.
+func (r *Reader) warnKeys(run *streamRun) {
+	if run.sum.MissingKeys == 0 {
+		return
+	}
+	var parts []string
+	for i, k := range run.cols.keys {
+		if n := run.missingKey[i]; n > 0 {
+			parts = append(parts, fmt.Sprintf("primary key %s missing in %d records", k, n))
+		}
+	}
+	r.Log.Warn().Str("stream", run.job.Stream.Name).Int64("records", run.sum.MissingKeys).
+		Msgf("stream %s: %s (absent or null); they were written, but in an Append + Deduped table rows with the same "+
+			"missing key replace each other", run.job.Stream.Name, strings.Join(parts, ", "))
+}
