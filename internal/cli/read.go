@@ -208,6 +208,10 @@ func (r *run) jobs(account string) ([]streams.Job, error) {
 		}
 		desc := protocol.StreamDescriptor{Name: cs.Stream.Name, Namespace: cs.Stream.Namespace}
 		job := streams.Job{Stream: s, Mode: cs.SyncMode, Desc: desc}
+		if r.args.catalog != "" {
+			// The columns Airbyte keeps; without --catalog nothing filters the records.
+			job.Schema = cs.Stream.JSONSchema
+		}
 		if cs.SyncMode == protocol.Incremental {
 			if blob, ok := state.Get(desc); ok {
 				if err := s.CheckState(blob); err != nil {
