@@ -253,6 +253,11 @@ func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
 	if err != nil {
 		return fmt.Errorf("fetching %s: %w", run.job.Stream.Path, err)
 	}
+	var who struct{ ID string }
+	if json.Unmarshal(body, &who) == nil && who.ID != "" {
+		// One line per sync that says whose data this is (one config is one Oura account).
+		r.Log.Info().Str("account_id", who.ID).Msg("syncing Oura account")
+	}
 	s := run.job.Stream
 	res, err := jsonscan.Check(body, run.cols.scan, s.Cursor)
 	if err != nil {
