@@ -66,6 +66,28 @@ type Faults struct {
 	// EndlessNextToken makes every list page carry a next_token that leads back to the same
 	// page with the same token, so a client that does not notice a repeated token loops forever.
 	EndlessNextToken bool
+
+	// RefuseFields answers every live list request that carries a fields parameter with 422,
+	// as an API revision that does not know the parameter might. It is checked before the
+	// counted faults and does not advance their counters.
+	RefuseFields bool
+}
+
+// FaultRefuseFields is the Request.Fault of a request refused by Faults.RefuseFields.
+const FaultRefuseFields = "refuse_fields"
+
+// refuseFields answers a request that Faults.RefuseFields refuses.
+func (s *Server) refuseFields(r *http.Request, rt route) (reply, bool) {
+	if rt.kind != routeList || rt.sandbox || !r.URL.Query().Has("fields") {
+		return reply{}, false
+	}
+	f, ok := s.faultsFor(rt.collection)
+	if !ok || !f.RefuseFields {
+		return reply{}, false
+	}
+	// The shape of the API's other query validation errors (FastAPI's 422 body).
+	body := []byte(`{"detail":[{"loc":["query","fields"],"msg":"extra fields not permitted","type":"value_error.extra"}]}`)
+	return reply{status: http.StatusUnprocessableEntity, body: body}, true
 }
 
 // faultState is the counters behind the counter-based knobs.

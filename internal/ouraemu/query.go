@@ -1,6 +1,7 @@
 package ouraemu
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -232,4 +233,75 @@ func envelope(docs []Doc, next string) []byte {
 		buf = append(buf, '"')
 	}
 	return append(buf, '}')
+}
+
+// alwaysReturned are the fields the emulator returns whatever fields asks for. Oura's OpenAPI
+// text speaks of "always returned fields" without naming them; the emulator takes a document's
+// identity and its place in time, which every list route filters or pages on. A client that
+// needs any other field (a cursor such as start_day) must ask for it.
+var alwaysReturned = map[string]bool{"id": true, "day": true, "timestamp": true}
+
+// ignoresFields lists the collections whose fields parameter the OpenAPI text marks "not
+// supported yet, all fields will be returned".
+var ignoresFields = map[string]bool{"tag": true, "enhanced_tag": true, "daily_resilience": true}
+
+// fieldSet reads the fields parameter of a list request: nil (every field) when it is absent
+// or empty, or when the collection ignores it; else the names asked for. Unknown names are
+// not an error, as they are not in Oura's OpenAPI text either.
+func fieldSet(q url.Values, collection string) map[string]bool {
+	v := q.Get("fields")
+	if v == "" || ignoresFields[collection] {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, name := range strings.Split(v, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			set[name] = true
+		}
+	}
+	return set
+}
+
+// project returns doc with only the top-level fields in keep (plus alwaysReturned), in their
+// order, each value's bytes as stored. A document that does not read as a JSON object is
+// returned as it is: the emulator's own data always does.
+func project(doc []byte, keep map[string]bool) []byte {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return doc
+	}
+	out := make([]byte, 0, len(doc))
+	out = append(out, '{')
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		var value json.RawMessage
+		if err != nil || !ok || dec.Decode(&value) != nil {
+			return doc
+		}
+		if !keep[name] && !alwaysReturned[name] {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		key, _ := json.Marshal(name) // a string always encodes
+		out = append(out, key...)
+		out = append(out, ':')
+		out = append(out, value...)
+	}
+	return append(out, '}')
+}
+
+// projectDocs returns docs, or copies holding only the fields in keep (nil: docs as they are).
+func projectDocs(docs []Doc, keep map[string]bool) []Doc {
+	if keep == nil {
+		return docs
+	}
+	out := make([]Doc, len(docs))
+	for i, d := range docs {
+		d.JSON = project(d.JSON, keep)
+		out[i] = d
+	}
+	return out
 }

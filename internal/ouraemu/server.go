@@ -321,6 +321,10 @@ func (s *Server) serveData(w http.ResponseWriter, r *http.Request, rt route) (in
 		return rep.status, ""
 	}
 
+	if rep, ok := s.refuseFields(r, rt); ok {
+		writeReply(w, rep)
+		return rep.status, FaultRefuseFields
+	}
 	rep, fault, drop := s.preFault(rt.collection)
 	if drop {
 		dropConnection(w)
@@ -410,7 +414,11 @@ func (s *Server) dataReply(r *http.Request, rt route) reply {
 		tok.Offset = to - lo
 		next = tok.encode()
 	}
-	return reply{status: http.StatusOK, body: envelope(s.docsWithNewFields(rt.collection, docs[from:to]), next), page: true, fault: fault}
+	served := s.docsWithNewFields(rt.collection, docs[from:to])
+	if !rt.sandbox { // the sandbox routes take no fields parameter
+		served = projectDocs(served, fieldSet(q, rt.collection))
+	}
+	return reply{status: http.StatusOK, body: envelope(served, next), page: true, fault: fault}
 }
 
 // firstPage turns the query of a request without next_token into the token of its first page.
