@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"strings"
 )
 
-// args is a parsed command line. Flags are named and may come in any order, before or
-// after the command, as --name value or --name=value.
+// args is a parsed command line: --debug, --help and --version, then the command and its own
+// flags, in any order, as --name value or --name=value. The standard flag package parses it, one
+// FlagSet per command (as cmd/ouraemu does); this file only turns flag's errors into ours.
 type args struct {
 	command string
 	config  string
@@ -18,36 +22,17 @@ type args struct {
 	// auth command
 	clientID, clientSecret, redirectURI, output, baseURL, authorizeURL, tokenURL, code, appType string
 	noBrowserWait                                                                               bool
-	set                                                                                         map[string]bool
+
+	// set holds the value flags given on the command line.
+	set map[string]bool
+	// twice is the first value flag given a second time, found by onceValue.Set.
+	twice string
 }
 
 // usageError is a command line the connector cannot run.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
-
-var valueFlags = map[string]func(*args) *string{
-	"config":        func(a *args) *string { return &a.config },
-	"catalog":       func(a *args) *string { return &a.catalog },
-	"state":         func(a *args) *string { return &a.state },
-	"client-id":     func(a *args) *string { return &a.clientID },
-	"client-secret": func(a *args) *string { return &a.clientSecret },
-	"redirect-uri":  func(a *args) *string { return &a.redirectURI },
-	"output":        func(a *args) *string { return &a.output },
-	"base-url":      func(a *args) *string { return &a.baseURL },
-	"authorize-url": func(a *args) *string { return &a.authorizeURL },
-	"token-url":     func(a *args) *string { return &a.tokenURL },
-	"code":          func(a *args) *string { return &a.code },
-	"app-type":      func(a *args) *string { return &a.appType },
-}
-
-var boolFlags = map[string]func(*args) *bool{
-	"debug":   func(a *args) *bool { return &a.debug },
-	"help":    func(a *args) *bool { return &a.help },
-	"h":       func(a *args) *bool { return &a.help },
-	"version": func(a *args) *bool { return &a.version },
-	"paste":   func(a *args) *bool { return &a.noBrowserWait },
-}
 
 // commandFlags says which value flags each command takes, and which it requires.
 var commandFlags = map[string]struct{ allowed, required []string }{
@@ -60,61 +45,91 @@ var commandFlags = map[string]struct{ allowed, required []string }{
 		required: []string{"client-id"}},
 }
 
+// valueFlag returns where the value flag name is kept, nil for an unknown name.
+func (a *args) valueFlag(name string) *string {
+	return map[string]*string{
+		"config": &a.config, "catalog": &a.catalog, "state": &a.state,
+		"client-id": &a.clientID, "client-secret": &a.clientSecret, "redirect-uri": &a.redirectURI,
+		"output": &a.output, "base-url": &a.baseURL, "authorize-url": &a.authorizeURL,
+		"token-url": &a.tokenURL, "code": &a.code, "app-type": &a.appType,
+	}[name]
+}
+
+// onceValue is a string flag that refuses a second value: flag would silently keep the last one,
+// and a config path given twice is more likely a mistake than a wish.
+type onceValue struct {
+	a    *args
+	name string
+	p    *string
+	set  bool
+}
+
+func (o *onceValue) String() string {
+	if o == nil || o.p == nil {
+		return ""
+	}
+	return *o.p
+}
+
+func (o *onceValue) Set(v string) error {
+	if o.set {
+		if o.a.twice == "" {
+			o.a.twice = o.name
+		}
+		return errors.New("given twice")
+	}
+	o.set = true
+	*o.p = v
+	return nil
+}
+
+// flagSet is the FlagSet of one command ("" for the flags before it): the switches every command
+// takes, plus the value flags listed. flag prints nothing; our usage text and errors say it.
+func (a *args) flagSet(command string, values []string) *flag.FlagSet {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.BoolVar(&a.debug, "debug", a.debug, "add debug logs")
+	fs.BoolVar(&a.help, "help", a.help, "print usage")
+	fs.BoolVar(&a.help, "h", a.help, "print usage")
+	fs.BoolVar(&a.version, "version", a.version, "print the version")
+	if command == "auth" {
+		fs.BoolVar(&a.noBrowserWait, "paste", false, "paste the code instead of waiting for the redirect")
+	}
+	for _, name := range values {
+		fs.Var(&onceValue{a: a, name: name, p: a.valueFlag(name)}, name, "")
+	}
+	return fs
+}
+
 func parseArgs(argv []string) (*args, error) {
 	a := &args{set: map[string]bool{}}
-	for i := 0; i < len(argv); i++ {
-		arg := argv[i]
-		if !strings.HasPrefix(arg, "-") || arg == "-" {
-			if a.command != "" {
-				return a, &usageError{fmt.Sprintf("unexpected argument %q; flags are named, e.g. --config FILE", arg)}
-			}
-			a.command = arg
-			continue
-		}
-		name := strings.TrimLeft(arg, "-")
-		value, hasValue := "", false
-		if k, v, ok := strings.Cut(name, "="); ok {
-			name, value, hasValue = k, v, true
-		}
-		if f, ok := boolFlags[name]; ok {
-			if hasValue {
-				return a, &usageError{fmt.Sprintf("flag --%s takes no value", name)}
-			}
-			*f(a) = true
-			continue
-		}
-		f, ok := valueFlags[name]
-		if !ok {
-			return a, &usageError{fmt.Sprintf("unknown flag --%s", name)}
-		}
-		if !hasValue {
-			if i+1 >= len(argv) || strings.HasPrefix(argv[i+1], "--") {
-				return a, &usageError{fmt.Sprintf("flag --%s needs a value", name)}
-			}
-			i++
-			value = argv[i]
-		}
-		if a.set[name] {
-			return a, &usageError{fmt.Sprintf("flag --%s is given twice", name)}
-		}
-		a.set[name] = true
-		*f(a) = value
+	global := a.flagSet("", nil)
+	if err := a.parse(global, "", argv); err != nil {
+		return a, err
 	}
 	if a.help || a.version {
 		return a, nil
 	}
-	if a.command == "" {
+	if global.NArg() == 0 {
 		return a, &usageError{"no command given; use spec, check, discover, read or auth"}
 	}
+	a.command = global.Arg(0)
 	spec, ok := commandFlags[a.command]
 	if !ok {
 		return a, &usageError{fmt.Sprintf("unknown command %q; use spec, check, discover, read or auth", a.command)}
 	}
-	for name := range a.set {
-		if !contains(spec.allowed, name) {
-			return a, &usageError{fmt.Sprintf("command %s does not take --%s", a.command, name)}
-		}
+	fs := a.flagSet(a.command, spec.allowed)
+	if err := a.parse(fs, a.command, global.Args()[1:]); err != nil {
+		return a, err
 	}
+	if a.help || a.version {
+		return a, nil
+	}
+	if fs.NArg() > 0 {
+		return a, &usageError{fmt.Sprintf("unexpected argument %q; flags are named, e.g. --config FILE", fs.Arg(0))}
+	}
+	fs.Visit(func(f *flag.Flag) { a.set[f.Name] = true })
 	for _, name := range spec.required {
 		if !a.set[name] {
 			return a, &usageError{fmt.Sprintf("command %s needs --%s", a.command, name)}
@@ -123,13 +138,35 @@ func parseArgs(argv []string) (*args, error) {
 	return a, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// parse runs fs over argv and words its errors the way this connector always has.
+func (a *args) parse(fs *flag.FlagSet, command string, argv []string) error {
+	err := fs.Parse(argv)
+	if err == nil {
+		return nil
+	}
+	if a.twice != "" {
+		return &usageError{fmt.Sprintf("flag --%s is given twice", a.twice)}
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		switch {
+		case a.valueFlag(name) == nil && name != "paste":
+			return &usageError{fmt.Sprintf("unknown flag --%s", name)}
+		case command == "":
+			return &usageError{fmt.Sprintf("flag --%s comes after the command, e.g. source-oura read --config FILE", name)}
+		}
+		return &usageError{fmt.Sprintf("command %s does not take --%s", command, name)}
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return &usageError{fmt.Sprintf("flag --%s needs a value", name)}
+	}
+	if strings.HasPrefix(msg, "invalid boolean value") {
+		if _, rest, ok := strings.Cut(msg, " for -"); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			return &usageError{fmt.Sprintf("flag --%s takes no value", name)}
 		}
 	}
-	return false
+	return &usageError{msg}
 }
 
 const usage = `source-oura: an Airbyte source for the Oura Ring API v2.
@@ -144,6 +181,6 @@ Usage:
                        The client secret is read from OURA_CLIENT_SECRET, or asked for when stdin is a
                        terminal; --client-secret SECRET also works but other users can see it in ps.
 
-Flags may come in any order. --debug adds debug logs to any command.
+A command's flags follow it, in any order. --debug adds debug logs to any command.
 Airbyte messages go to stdout, one JSON object per line; this help goes to stderr.
 `
