@@ -9,31 +9,17 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"source-oura/internal/fakeclock"
 )
 
 // testNow is the fake "now" of most tests: midday UTC on 2024-03-10.
 var testNow = time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)
 
-// fakeClock is a settable clock for Options.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// fakeClock is the shared settable clock, for Options.Now.
+type fakeClock = fakeclock.Clock
 
 // handDataset builds a small dataset by hand, with the filter keys the real API uses:
 // daily_activity at 04:00 of its day, daily_readiness and daily_sleep at 00:00, sleep at
@@ -105,7 +91,7 @@ func newEmu(t *testing.T, edit func(*Options)) *emu {
 // newEmuWith is newEmu with a hook that may adjust the Server before it starts serving.
 func newEmuWith(t *testing.T, edit func(*Options), prep func(*Server)) *emu {
 	t.Helper()
-	clock := &fakeClock{t: testNow}
+	clock := fakeclock.New(testNow)
 	opts := Options{
 		Dataset: handDataset("", time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC)),
 		Now:     clock.Now,

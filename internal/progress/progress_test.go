@@ -7,12 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"source-oura/internal/fakeclock"
 )
-
-// fakeClock moves only when told to.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
 
 var day0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -20,11 +17,11 @@ var day0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // not one line a record, and each line carries days done of total and the record count.
 func TestLinesAreRateLimited(t *testing.T) {
 	var out bytes.Buffer
-	clock := &fakeClock{t: day0}
-	p := New(&out, time.Second, clock.now)
+	clock := fakeclock.New(day0)
+	p := New(&out, time.Second, clock.Now)
 	p.Begin("daily_sleep", day0, day0.AddDate(0, 0, 100))
 	for i := 1; i <= 10000; i++ {
-		clock.t = clock.t.Add(time.Millisecond)
+		clock.Advance(time.Millisecond)
 		p.Records("daily_sleep", int64(i), day0.AddDate(0, 0, i/100))
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -41,7 +38,7 @@ func TestLinesAreRateLimited(t *testing.T) {
 	}
 	out.Reset()
 	p.Records("daily_sleep", 10001, time.Time{})
-	clock.t = clock.t.Add(time.Hour)
+	clock.Advance(time.Hour)
 	p.Records("daily_sleep", 10002, time.Time{})
 	if out.Len() != 0 {
 		t.Errorf("an ended stream is still shown: %q", out.String())
@@ -54,8 +51,8 @@ func TestRequestsAndRetriesAreCounted(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	var out bytes.Buffer
-	clock := &fakeClock{t: day0}
-	p := New(&out, time.Second, clock.now)
+	clock := fakeclock.New(day0)
+	p := New(&out, time.Second, clock.Now)
 	p.Watch("/v2/usercollection/heartrate", "heart_rate")
 	p.Begin("heart_rate", time.Time{}, time.Time{})
 	hc := &http.Client{Transport: p.Transport(http.DefaultTransport)}
@@ -81,8 +78,8 @@ func TestRequestsAndRetriesAreCounted(t *testing.T) {
 // interval, with the time until requests resume; the end of the wait prints it again without.
 func TestRateLimitWaitIsShownAtOnce(t *testing.T) {
 	var out bytes.Buffer
-	clock := &fakeClock{t: day0}
-	p := New(&out, time.Second, clock.now)
+	clock := fakeclock.New(day0)
+	p := New(&out, time.Second, clock.Now)
 	p.Begin("heart_rate", day0, day0.AddDate(0, 0, 10))
 	p.Records("heart_rate", 5, day0.AddDate(0, 0, 2))
 	out.Reset()
@@ -91,7 +88,7 @@ func TestRateLimitWaitIsShownAtOnce(t *testing.T) {
 		t.Errorf("during the wait: %q, want %q", got, want)
 	}
 	out.Reset()
-	clock.t = day0.Add(time.Minute)
+	clock.Set(day0.Add(time.Minute))
 	p.RateLimited("heart_rate", time.Time{})
 	if got, want := out.String(), "source-oura: heart_rate 2/10 days, 5 records, 0 requests, 0 retries\n"; got != want {
 		t.Errorf("after the wait: %q, want %q", got, want)
