@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"source-oura/internal/fakeclock"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
 )
@@ -21,38 +22,20 @@ const (
 	clientSecret = "secret-xyz-789"
 )
 
-// clock is a settable test clock shared by the emulator and the code under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // emu is the emulator behind an httptest server that records every token request's form.
 type emu struct {
 	srv   *ouraemu.Server
 	url   string
-	clock *clock
+	clock *fakeclock.Clock
 	mu    sync.Mutex
 	forms []url.Values
 }
 
 func newEmu(t *testing.T) *emu {
 	t.Helper()
-	e := &emu{clock: &clock{t: time.Date(2025, 4, 20, 12, 0, 0, 0, time.UTC)}}
+	e := &emu{clock: fakeclock.New(time.Date(2025, 4, 20, 12, 0, 0, 0, time.UTC))}
 	ds := &ouraemu.Dataset{Docs: map[string][]ouraemu.Doc{}, PersonalInfo: []byte(`{"id":"acct-1"}`)}
-	e.srv = ouraemu.NewServer(ouraemu.Options{Dataset: ds, Clients: map[string]string{clientID: clientSecret}, Now: e.clock.now})
+	e.srv = ouraemu.NewServer(ouraemu.Options{Dataset: ds, Clients: map[string]string{clientID: clientSecret}, Now: e.clock.Now})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/oauth/token" {
 			if err := r.ParseForm(); err == nil {
@@ -75,7 +58,7 @@ func (e *emu) tokenRequests() []url.Values {
 }
 
 func (e *emu) app() App {
-	return App{TokenURL: e.url + "/oauth/token", ClientID: clientID, ClientSecret: clientSecret, Now: e.clock.now}
+	return App{TokenURL: e.url + "/oauth/token", ClientID: clientID, ClientSecret: clientSecret, Now: e.clock.Now}
 }
 
 // rotations records what OnRotate was given.
@@ -133,7 +116,7 @@ func TestTokenRefreshesWhenMissingAndSendsTheDocumentedForm(t *testing.T) {
 	if len(got) != 1 || got[0].AccessToken != tok || got[0].RefreshToken == rt || got[0].RefreshToken == "" {
 		t.Fatalf("OnRotate got %+v; want the new access token and a new refresh token", got)
 	}
-	if want := e.clock.now().Add(24 * time.Hour); !got[0].Expiry.Equal(want) || got[0].Expiry.Location() != time.UTC {
+	if want := e.clock.Now().Add(24 * time.Hour); !got[0].Expiry.Equal(want) || got[0].Expiry.Location() != time.UTC {
 		t.Errorf("expiry = %v, want %v in UTC (expires_in 86400)", got[0].Expiry, want)
 	}
 	if got[0].Scope != "daily personal" {
@@ -161,7 +144,7 @@ func apiClient(t *testing.T, e *emu, ts oura.TokenSource) *oura.Client {
 func TestTokenRefreshesTenMinutesBeforeExpiry(t *testing.T) {
 	e := newEmu(t)
 	access := e.srv.IssueAccessToken("daily")
-	start := Tokens{AccessToken: access, RefreshToken: e.srv.IssueRefreshToken(clientID, "daily"), Expiry: e.clock.now().Add(11 * time.Minute)}
+	start := Tokens{AccessToken: access, RefreshToken: e.srv.IssueRefreshToken(clientID, "daily"), Expiry: e.clock.Now().Add(11 * time.Minute)}
 	s := newSource(t, e, start, nil)
 
 	if tok, err := s.Token(context.Background()); err != nil || tok != access {
@@ -170,7 +153,7 @@ func TestTokenRefreshesTenMinutesBeforeExpiry(t *testing.T) {
 	if n := len(e.tokenRequests()); n != 0 {
 		t.Fatalf("refreshed with 11 minutes left (%d token requests)", n)
 	}
-	e.clock.add(2 * time.Minute) // 9 minutes left
+	e.clock.Advance(2 * time.Minute) // 9 minutes left
 	tok, err := s.Token(context.Background())
 	if err != nil || tok == access {
 		t.Fatalf("with 9 minutes left: token %q, %v; want a new one", tok, err)

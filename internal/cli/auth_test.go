@@ -13,11 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"source-oura/internal/fakeclock"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
 	"source-oura/protocol"
@@ -28,31 +28,12 @@ const (
 	oauthClientSecret = "client-secret-0815"
 )
 
-// testClock is a settable clock shared by the emulator and the connector, so that token expiry
-// means the same to both.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // oauthFixture is the emulator with an OAuth client, a small dataset served in small pages, and a
 // switch that revokes every access token after a given number of data requests.
 type oauthFixture struct {
 	srv         *ouraemu.Server
 	url         string
-	clock       *testClock
+	clock       *fakeclock.Clock // shared by the emulator and the connector, so token expiry means the same to both
 	dir         string
 	first       time.Time
 	revokeAfter atomic.Int64 // 0: never
@@ -62,12 +43,12 @@ type oauthFixture struct {
 func newOAuthFixture(t *testing.T, edits ...func(*ouraemu.Options)) *oauthFixture {
 	t.Helper()
 	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
-	f := &oauthFixture{clock: &testClock{t: last.Add(20 * time.Hour)}, dir: t.TempDir(), first: last.AddDate(0, 0, -9)}
+	f := &oauthFixture{clock: fakeclock.New(last.Add(20 * time.Hour)), dir: t.TempDir(), first: last.AddDate(0, 0, -9)}
 	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 3, First: f.first, Last: last})
 	opts := ouraemu.Options{
 		Dataset:  ds,
 		PageSize: 3,
-		Now:      f.clock.now,
+		Now:      f.clock.Now,
 		Clients:  map[string]string{oauthClientID: oauthClientSecret},
 		OnRequest: func(req ouraemu.Request) {
 			if !strings.HasPrefix(req.Path, "/v2/") {
@@ -165,7 +146,7 @@ func runEnv(t *testing.T, env Env, argv ...string) result {
 
 func (f *oauthFixture) read(t *testing.T, config, catalog string) result {
 	t.Helper()
-	return runEnv(t, Env{Now: f.clock.now}, "read", "--config", config, "--catalog", catalog)
+	return runEnv(t, Env{Now: f.clock.Now}, "read", "--config", config, "--catalog", catalog)
 }
 
 // oauthCreds is the credentials object of a config.
@@ -249,8 +230,8 @@ func TestOAuthByHandReadsKeepTheirConfigFileWorking(t *testing.T) {
 	prev := original
 	for run, setup := range []func(){
 		func() {}, // no access token in the file yet
-		func() { f.clock.add(24*time.Hour - 5*time.Minute) },  // the saved token expires within 10 minutes
-		func() { f.revokeAfter.Store(f.dataReqs.Load() + 5) }, // Oura revokes it after 5 requests of this run
+		func() { f.clock.Advance(24*time.Hour - 5*time.Minute) }, // the saved token expires within 10 minutes
+		func() { f.revokeAfter.Store(f.dataReqs.Load() + 5) },    // Oura revokes it after 5 requests of this run
 	} {
 		setup()
 		before, tokenBefore := f.dataReqs.Load(), f.tokenRequests()
@@ -280,7 +261,7 @@ func TestOAuthByHandReadsKeepTheirConfigFileWorking(t *testing.T) {
 		if c.RefreshToken == prev || c.RefreshToken == "" || c.AccessToken == "" {
 			t.Errorf("run %d: the file was not given new tokens: %+v", run+1, c)
 		}
-		if want := f.clock.now().Add(24 * time.Hour).Format(time.RFC3339); c.Expiry != want {
+		if want := f.clock.Now().Add(24 * time.Hour).Format(time.RFC3339); c.Expiry != want {
 			t.Errorf("run %d: token_expiry_date = %q, want %q", run+1, c.Expiry, want)
 		}
 		order := []string{`"_comment"`, `"auth_type"`, `"client_secret"`, `"refresh_token"`, `"access_token"`,
@@ -414,7 +395,7 @@ func TestOAuthReadOnlyConfigWarnsAndSyncs(t *testing.T) {
 func TestOAuthCheckRefreshesAndEmitsTheConfig(t *testing.T) {
 	f := newOAuthFixture(t)
 	cfg := f.configFile(t, "config.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")
-	r := runEnv(t, Env{Now: f.clock.now}, "check", "--config", cfg)
+	r := runEnv(t, Env{Now: f.clock.Now}, "check", "--config", cfg)
 	status := r.ofType(protocol.TypeConnectionStatus)
 	if r.code != ExitOK || len(status) != 1 || status[0].ConnectionStatus.Status != protocol.StatusSucceeded {
 		t.Fatalf("check: exit %d\n%s", r.code, r.stdout)
@@ -425,7 +406,7 @@ func TestOAuthCheckRefreshesAndEmitsTheConfig(t *testing.T) {
 
 	// The spent token, used again by check: FAILED with the advice, and no retry loop.
 	stale := f.configFile(t, "stale.json", "never-issued-refresh-token", "")
-	r = runEnv(t, Env{Now: f.clock.now}, "check", "--config", stale)
+	r = runEnv(t, Env{Now: f.clock.Now}, "check", "--config", stale)
 	status = r.ofType(protocol.TypeConnectionStatus)
 	if r.code != ExitOK || len(status) != 1 || status[0].ConnectionStatus.Status != protocol.StatusFailed ||
 		!strings.Contains(status[0].ConnectionStatus.Message, "source-oura auth") {
@@ -516,7 +497,7 @@ func TestAuthCommandEndToEnd(t *testing.T) {
 	redirect := freeRedirect(t)
 	out := filepath.Join(f.dir, "new-config.json")
 	b := &browser{}
-	r := runEnv(t, Env{Now: f.clock.now, OpenBrowser: b.open(t)}, "auth",
+	r := runEnv(t, Env{Now: f.clock.Now, OpenBrowser: b.open(t)}, "auth",
 		"--client-id", oauthClientID, "--client-secret", oauthClientSecret,
 		"--base-url", f.url, "--redirect-uri", redirect, "--output", out)
 	if r.code != ExitOK {
@@ -580,7 +561,7 @@ func TestAuthCommandPastedCodeUpdatesAnExistingConfig(t *testing.T) {
 	}
 	code := f.srv.NewAuthCode(oauthClientID, redirect, ouraemu.AllScopes...)
 	stdin := strings.NewReader(redirect + "?code=" + url.QueryEscape(code) + "&scope=daily\n")
-	r := runEnv(t, Env{Now: f.clock.now, Stdin: stdin}, "auth", "--paste",
+	r := runEnv(t, Env{Now: f.clock.Now, Stdin: stdin}, "auth", "--paste",
 		"--client-id", oauthClientID, "--client-secret", oauthClientSecret, "--base-url", f.url, "--output", out)
 	if r.code != ExitOK {
 		t.Fatalf("auth --paste: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -597,13 +578,13 @@ func TestAuthCommandPastedCodeUpdatesAnExistingConfig(t *testing.T) {
 	if info, _ := os.Stat(out); info.Mode().Perm() != 0o600 {
 		t.Errorf("mode %04o, want 0600: the group must not read the new refresh token", info.Mode().Perm())
 	}
-	if r := runEnv(t, Env{Now: f.clock.now}, "check", "--config", out); r.code != ExitOK ||
+	if r := runEnv(t, Env{Now: f.clock.Now}, "check", "--config", out); r.code != ExitOK ||
 		r.ofType(protocol.TypeConnectionStatus)[0].ConnectionStatus.Status != protocol.StatusSucceeded {
 		t.Errorf("check with the updated config:\n%s", r.stdout)
 	}
 
 	// --code skips the consent step; a code works only once.
-	r = runEnv(t, Env{Now: f.clock.now}, "auth", "--code", code,
+	r = runEnv(t, Env{Now: f.clock.Now}, "auth", "--code", code,
 		"--client-id", oauthClientID, "--client-secret", oauthClientSecret, "--base-url", f.url,
 		"--output", filepath.Join(f.dir, "other.json"))
 	errs := r.errors()
@@ -637,7 +618,7 @@ func TestAuthCommandRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "config.json")
 			argv := append([]string{"auth", "--client-id", oauthClientID, "--base-url", f.url, "--output", out}, tc.argv...)
-			r := runEnv(t, Env{Now: f.clock.now, Stdin: strings.NewReader(tc.stdin)}, argv...)
+			r := runEnv(t, Env{Now: f.clock.Now, Stdin: strings.NewReader(tc.stdin)}, argv...)
 			errs := r.errors()
 			if r.code != ExitFailure || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError ||
 				!strings.Contains(errs[0].Message, tc.want) {
@@ -689,7 +670,7 @@ func TestOAuthPortalAppRefreshes(t *testing.T) {
 				}
 				want = []string{ouraemu.PortalTokenPath + " 200"}
 			}
-			r := runEnv(t, Env{Now: f.clock.now}, "check", "--config", cfg)
+			r := runEnv(t, Env{Now: f.clock.Now}, "check", "--config", cfg)
 			status := r.ofType(protocol.TypeConnectionStatus)
 			if r.code != ExitOK || len(status) != 1 || status[0].ConnectionStatus.Status != protocol.StatusSucceeded {
 				t.Fatalf("check: exit %d\n%s", r.code, r.stdout)
@@ -723,7 +704,7 @@ func TestAuthCommandWithAppTypeDeveloperPortal(t *testing.T) {
 	t.Setenv(secretEnv, oauthClientSecret)
 	out := filepath.Join(f.dir, "portal.json")
 	b := &browser{}
-	r := runEnv(t, Env{Now: f.clock.now, OpenBrowser: b.open(t)}, "auth", "--app-type", "developer_portal",
+	r := runEnv(t, Env{Now: f.clock.Now, OpenBrowser: b.open(t)}, "auth", "--app-type", "developer_portal",
 		"--client-id", oauthClientID, "--base-url", f.url, "--redirect-uri", freeRedirect(t), "--output", out)
 	if r.code != ExitOK || len(b.opened) != 1 {
 		t.Fatalf("auth: exit %d, browser %v\n%s\n%s", r.code, b.opened, r.stdout, r.stderr)
@@ -735,9 +716,9 @@ func TestAuthCommandWithAppTypeDeveloperPortal(t *testing.T) {
 	if !strings.Contains(string(file), `"oauth_app_type": "developer_portal"`) {
 		t.Errorf("the config does not record the app type:\n%s", file)
 	}
-	f.clock.add(24 * time.Hour) // the access token expires: the next run refreshes
+	f.clock.Advance(24 * time.Hour) // the access token expires: the next run refreshes
 	f.srv.ResetRequests()
-	if rr := runEnv(t, Env{Now: f.clock.now}, "check", "--config", out); rr.code != ExitOK ||
+	if rr := runEnv(t, Env{Now: f.clock.Now}, "check", "--config", out); rr.code != ExitOK ||
 		rr.ofType(protocol.TypeConnectionStatus)[0].ConnectionStatus.Status != protocol.StatusSucceeded {
 		t.Fatalf("check with the written config:\n%s", rr.stdout)
 	}
@@ -746,7 +727,7 @@ func TestAuthCommandWithAppTypeDeveloperPortal(t *testing.T) {
 	}
 
 	// An unknown app type is refused before anything is asked.
-	r = runEnv(t, Env{Now: f.clock.now}, "auth", "--app-type", "https://evil.example/token",
+	r = runEnv(t, Env{Now: f.clock.Now}, "auth", "--app-type", "https://evil.example/token",
 		"--client-id", oauthClientID, "--base-url", f.url, "--output", filepath.Join(f.dir, "x.json"))
 	if errs := r.errors(); r.code != ExitFailure || len(errs) != 1 || !strings.Contains(errs[0].Message, "--app-type") ||
 		!strings.Contains(errs[0].Message, "developer_portal") {
@@ -787,7 +768,7 @@ func TestAuthClientSecretSources(t *testing.T) {
 			if tc.flag {
 				argv = append(argv, "--client-secret", oauthClientSecret)
 			}
-			env := Env{Now: f.clock.now, Stdin: strings.NewReader("")}
+			env := Env{Now: f.clock.Now, Stdin: strings.NewReader("")}
 			prompted := 0
 			if tc.terminal {
 				env.ReadPassword = func() ([]byte, error) { prompted++; return []byte(oauthClientSecret + "\n"), nil }
@@ -878,7 +859,7 @@ func TestAuthRefusesALocalhostPortTakenOnIPv6(t *testing.T) {
 	redirect := fmt.Sprintf("http://localhost:%d/callback", port)
 	b := &browser{}
 	out := filepath.Join(f.dir, "config.json")
-	r := runEnv(t, Env{Now: f.clock.now, OpenBrowser: b.open(t)}, "auth", "--client-id", oauthClientID,
+	r := runEnv(t, Env{Now: f.clock.Now, OpenBrowser: b.open(t)}, "auth", "--client-id", oauthClientID,
 		"--base-url", f.url, "--redirect-uri", redirect, "--output", out)
 	squatter.Close()
 	errs := r.errors()
@@ -920,7 +901,7 @@ func TestAuthRefusesALocalhostPortTakenOnIPv6(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		v6.status, v6.page = resp.StatusCode, string(body)
 	}
-	r = runEnv(t, Env{Now: f.clock.now, OpenBrowser: open}, "auth", "--client-id", oauthClientID,
+	r = runEnv(t, Env{Now: f.clock.Now, OpenBrowser: open}, "auth", "--client-id", oauthClientID,
 		"--base-url", f.url, "--redirect-uri", redirect, "--output", out)
 	if r.code != ExitOK || v6.status != http.StatusOK || !strings.Contains(v6.page, "access granted") {
 		t.Fatalf("auth over [::1]: exit %d, browser %d %q\n%s", r.code, v6.status, v6.page, r.stdout)

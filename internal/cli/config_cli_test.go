@@ -201,7 +201,7 @@ func TestOAuthReadsWorkWhenTheConfigFolderIsReadOnly(t *testing.T) {
 	t.Cleanup(func() { _ = os.Chmod(f.dir, 0o700) })
 	for run := 1; run <= 2; run++ {
 		if run == 2 {
-			f.clock.add(24 * time.Hour) // the saved access token has expired: refresh again
+			f.clock.Advance(24 * time.Hour) // the saved access token has expired: refresh again
 		}
 		r := f.read(t, cfgPath, catalog)
 		if r.code != ExitOK {
