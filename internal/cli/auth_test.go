@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"source-oura/internal/auth"
 	"source-oura/internal/fakeclock"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
@@ -599,7 +600,7 @@ func TestAuthCommandPastedCodeUpdatesAnExistingConfig(t *testing.T) {
 
 func TestAuthCommandRefusals(t *testing.T) {
 	f := newOAuthFixture(t)
-	code := f.srv.NewAuthCode(oauthClientID, defaultRedirectURI)
+	code := f.srv.NewAuthCode(oauthClientID, auth.DefaultRedirectURI)
 	for _, tc := range []struct {
 		name  string
 		stdin string
@@ -607,9 +608,9 @@ func TestAuthCommandRefusals(t *testing.T) {
 		want  string
 	}{
 		{"wrong secret", "", []string{"--code", code, "--client-secret", "not-the-secret"}, "client_secret"},
-		{"pasted answer from another sign-in", defaultRedirectURI + "?code=x&state=other\n",
+		{"pasted answer from another sign-in", auth.DefaultRedirectURI + "?code=x&state=other\n",
 			[]string{"--paste", "--client-secret", oauthClientSecret}, "another sign-in"},
-		{"user declined", defaultRedirectURI + "?error=access_denied\n",
+		{"user declined", auth.DefaultRedirectURI + "?error=access_denied\n",
 			[]string{"--paste", "--client-secret", oauthClientSecret}, "access_denied"},
 		{"nothing pasted", "", []string{"--paste", "--client-secret", oauthClientSecret}, "reading the pasted code"},
 		{"redirect elsewhere", "", []string{"--redirect-uri", "https://example.com/cb", "--client-secret", oauthClientSecret}, "--paste"},
@@ -764,7 +765,7 @@ func TestAuthClientSecretSources(t *testing.T) {
 			}
 			out := filepath.Join(t.TempDir(), "config.json")
 			argv := []string{"auth", "--client-id", oauthClientID, "--base-url", f.url, "--output", out,
-				"--code", f.srv.NewAuthCode(oauthClientID, defaultRedirectURI, ouraemu.AllScopes...)}
+				"--code", f.srv.NewAuthCode(oauthClientID, auth.DefaultRedirectURI, ouraemu.AllScopes...)}
 			if tc.flag {
 				argv = append(argv, "--client-secret", oauthClientSecret)
 			}
