@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 )
 
@@ -28,9 +29,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "source-oura")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the connector: %v\n%s", err, out)
+	if binary, err = protocoltest.BuildConnector(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -119,11 +119,8 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	}
 	status := map[string]string{}
 	var last protocol.Message
-	for i, l := range lines {
-		var m protocol.Message
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("line %d is not a message: %s", i, l)
-		}
+	msgs := protocoltest.DecodeMessages(t, "read stopped by SIGTERM", []byte(strings.Join(lines, "\n")), func(m *protocol.Message) bool { return m.Type != "" })
+	for _, m := range msgs {
 		if m.Trace != nil && m.Trace.StreamStatus != nil {
 			status[m.Trace.StreamStatus.StreamDescriptor.Name] = string(m.Trace.StreamStatus.Status)
 		}

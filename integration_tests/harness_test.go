@@ -1,12 +1,9 @@
 package integrationtests
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -170,35 +167,12 @@ func (o *output) describe() string {
 // a line that is not one fails the test, because the platform drops such lines.
 func runConnector(t *testing.T, args ...string) *output {
 	t.Helper()
-	cmd := exec.Command(suite.bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	o := &output{args: args, stdout: stdout.Bytes(), stderr: stderr.Bytes()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		o.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("running source-oura %s: %v", strings.Join(args, " "), err)
-	}
+	r := protocoltest.RunBinary(t, suite.bin, protocoltest.Run{Args: args})
+	o := &output{args: args, stdout: r.Stdout, stderr: r.Stderr, code: r.Code}
 	if c := protocolChecker(t); c != nil {
 		c.CheckOutput(t, o.stdout)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(o.stdout))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		var m message
-		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		dec.UseNumber()
-		if err := dec.Decode(&m); err != nil || m.Type == "" {
-			t.Fatalf("stdout line %d is not an Airbyte message (%v): %s\n%s", n, err, clip(sc.Text(), 300), o.describe())
-		}
-		o.msgs = append(o.msgs, m)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("reading stdout: %v", err)
-	}
+	o.msgs = protocoltest.DecodeMessages(t, o.describe(), o.stdout, func(m *message) bool { return m.Type != "" })
 	return o
 }
 

@@ -11,16 +11,14 @@
 package integrationtests
 
 import (
-	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 )
 
 // The emulated account: seed 1, and a sync range of 90 days chosen so that every stream has
@@ -62,8 +60,7 @@ func setUp(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 
-	suite.bin = filepath.Join(dir, "source-oura")
-	if err := buildConnector(suite.bin); err != nil {
+	if suite.bin, err = protocoltest.BuildConnector(dir, "-ldflags", "-X main.version=acceptance"); err != nil {
 		return 0, err
 	}
 
@@ -83,24 +80,4 @@ func setUp(m *testing.M) (int, error) {
 	suite.baseURL = hs.URL
 
 	return m.Run(), nil
-}
-
-// buildConnector compiles the repository's main package into bin.
-func buildConnector(bin string) error {
-	// go test puts its own GOROOT/bin first on the test's PATH, so this is the go that runs the suite.
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return fmt.Errorf("finding the go command to build the connector: %w", err)
-	}
-	cmd := exec.Command(goTool, "build", "-o", bin, "-ldflags", "-X main.version=acceptance", ".")
-	cmd.Dir = ".."
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return fmt.Errorf("building the connector: %s", out)
-		}
-		return fmt.Errorf("building the connector: %w", err)
-	}
-	return nil
 }

@@ -12,10 +12,7 @@
 package faults
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -23,7 +20,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -34,6 +30,7 @@ import (
 	"time"
 
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 	"source-oura/streams"
 )
@@ -49,7 +46,7 @@ func TestMain(m *testing.M) {
 }
 
 func setUp(m *testing.M) int {
-	root, err := findRepoRoot()
+	root, err := protocoltest.FindRepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fault suite:", err)
 		return 1
@@ -61,19 +58,8 @@ func setUp(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "source-oura")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		// go test may run with a PATH without go; GOROOT, when set, says where it is.
-		goTool = "go"
-		if root := os.Getenv("GOROOT"); root != "" {
-			goTool = filepath.Join(root, "bin", "go")
-		}
-	}
-	build := exec.Command(goTool, "build", "-o", binary, ".")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "fault suite: building the connector: %v\n%s", err, out)
+	if binary, err = protocoltest.BuildConnector(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "fault suite:", err)
 		return 1
 	}
 	return m.Run()
@@ -81,24 +67,6 @@ func setUp(m *testing.M) int {
 
 // quietLog discards a test server's own error log.
 func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
-
-// findRepoRoot walks up from the working directory to the folder holding go.mod.
-func findRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding the repository: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-}
 
 // The emulated account: 60 days of data, of which the sync window takes 41 whole days, so
 // the days either side hold documents a widened request sees and the connector must drop.
@@ -414,26 +382,8 @@ func run(t *testing.T, args ...string) result {
 
 func runWith(t *testing.T, inv invocation) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, inv.args...)
-	cmd.Env = append(os.Environ(), inv.env...)
-	cmd.Stdin = strings.NewReader(inv.stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%v still running after %s; killed\nstdout tail:\n%s", inv.args, runDeadline, tail(out.Bytes()))
-	}
-	r := result{argv: inv.args, stdout: out.Bytes(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("running %v: %v", inv.args, err)
-	}
+	o := protocoltest.RunBinary(t, binary, protocoltest.Run{Args: inv.args, Stdin: inv.stdin, Env: inv.env, Timeout: runDeadline})
+	r := result{argv: inv.args, code: o.Code, stdout: o.Stdout, stderr: string(o.Stderr)}
 	r.decode(t)
 	r.checkInvariants(t)
 	return r
@@ -441,16 +391,7 @@ func runWith(t *testing.T, inv invocation) result {
 
 func (r *result) decode(t *testing.T) {
 	t.Helper()
-	for i, line := range bytes.Split(bytes.TrimSpace(r.stdout), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var m protocol.Message
-		if err := json.Unmarshal(line, &m); err != nil || m.Type == "" {
-			t.Fatalf("%v: stdout line %d is not an Airbyte message: %s", r.argv, i+1, line)
-		}
-		r.msgs = append(r.msgs, m)
-	}
+	r.msgs = protocoltest.DecodeMessages(t, fmt.Sprint(r.argv), r.stdout, func(m *protocol.Message) bool { return m.Type != "" })
 }
 
 func (r *result) checkInvariants(t *testing.T) {
@@ -479,13 +420,6 @@ func (r *result) checkInvariants(t *testing.T) {
 			}
 		}
 	}
-}
-
-func tail(b []byte) string {
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
 }
 
 // errors returns every error trace.

@@ -8,13 +8,17 @@ package protocoltest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
@@ -180,4 +184,118 @@ func truncate(s string) string {
 		return s[:400] + "…"
 	}
 	return strings.TrimSpace(s)
+}
+
+// maxLine bounds one stdout line when decoding: a record holds one Oura document, which the
+// connector itself caps well below this.
+const maxLine = 64 << 20
+
+// DecodeMessages decodes stdout, one Airbyte message a line, into M: the connector's
+// protocol.Message, or a suite's own copy of the message types when it checks the binary from
+// outside. Numbers left to `any` stay json.Number. A line that is not JSON or that isMessage
+// rejects (say, no type) fails the test, because the platform drops such lines; label names
+// the command in that failure.
+func DecodeMessages[M any](t testing.TB, label string, stdout []byte, isMessage func(*M) bool) []M {
+	t.Helper()
+	var out []M
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var m M
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil || !isMessage(&m) {
+			t.Fatalf("%s: stdout line %d is not an Airbyte message (%v): %s", label, n, err, truncate(sc.Text()))
+		}
+		out = append(out, m)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: reading stdout: %v", label, err)
+	}
+	return out
+}
+
+// Run is one run of a built binary.
+type Run struct {
+	Args  []string
+	Stdin string
+	// Env is added to the test process's environment.
+	Env []string
+	// Timeout kills the process and fails the test when it is still running; 0 means 2 minutes.
+	Timeout time.Duration
+}
+
+// Output is what a run printed and how it exited.
+type Output struct {
+	Code           int
+	Stdout, Stderr []byte
+}
+
+// RunBinary runs bin as r says and returns its exit code and output. A binary that cannot
+// start or outlives r.Timeout fails the test; a non-zero exit is only reported.
+func RunBinary(t testing.TB, bin string, r Run) Output {
+	t.Helper()
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, r.Args...)
+	if r.Env != nil {
+		cmd.Env = append(os.Environ(), r.Env...)
+	}
+	cmd.Stdin = strings.NewReader(r.Stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s %v still running after %s; killed\nstdout tail:\n%s", filepath.Base(bin), r.Args, timeout, tail(stdout.Bytes()))
+	}
+	o := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		o.Code = ee.ExitCode()
+	default:
+		t.Fatalf("running %s %v: %v", filepath.Base(bin), r.Args, err)
+	}
+	return o
+}
+
+func tail(b []byte) string {
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// BuildConnector compiles the repository's main package into dir/source-oura, for a TestMain
+// that runs the binary as Airbyte does; extra go build flags (say -ldflags) come first.
+func BuildConnector(dir string, flags ...string) (string, error) {
+	root, err := FindRepoRoot()
+	if err != nil {
+		return "", err
+	}
+	// go test puts its own GOROOT/bin first on the test's PATH, so this is the go that runs
+	// the tests; a PATH without go still has GOROOT to say where it is.
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		if g := os.Getenv("GOROOT"); g != "" {
+			goTool = filepath.Join(g, "bin", "go")
+		}
+	}
+	bin := filepath.Join(dir, "source-oura")
+	args := append(append([]string{"build", "-o", bin}, flags...), ".")
+	cmd := exec.Command(goTool, args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the connector: %v\n%s", err, out)
+	}
+	return bin, nil
 }
