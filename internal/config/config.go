@@ -247,7 +247,11 @@ func (v *Validator) Parse(raw []byte) (*Config, error) {
 	if err := v.schema.Validate(doc); err != nil {
 		return nil, withHint(schemaError(err))
 	}
-	if err := cfg.fill(obj); err != nil {
+	d, err := v.decode(obj)
+	if err != nil {
+		return nil, withHint(err)
+	}
+	if err := cfg.fill(d); err != nil {
 		return nil, withHint(err)
 	}
 	return cfg, nil
@@ -268,25 +272,103 @@ func (c *Config) Warnings(now time.Time) []string {
 	return out
 }
 
-func (c *Config) fill(obj map[string]any) error {
-	if s, ok := obj["base_url"].(string); ok {
-		u, err := checkBaseURL(s)
+// document is the config's shape, decoded once the schema has checked every type. Pointers and
+// json.Number tell a field that is absent from one that is empty or zero, as the defaults need.
+type document struct {
+	Credentials          *credentials    `json:"credentials"`
+	APIKey               *string         `json:"api_key"`
+	StartDatetime        *string         `json:"start_datetime"`
+	EndDatetime          string          `json:"end_datetime"`
+	LookbackWindowDays   json.Number     `json:"lookback_window_days"`
+	Sandbox              bool            `json:"sandbox"`
+	MaxConcurrentStreams json.Number     `json:"max_concurrent_streams"`
+	RequestsPer5Minutes  json.Number     `json:"requests_per_5_minutes"`
+	BaseURL              *string         `json:"base_url"`
+	AccountColumn        *accountSetting `json:"account_column"`
+
+	// strayAccountKey is a key of account_column other than enabled and label, refused by fill.
+	strayAccountKey string
+}
+
+// credentials holds the members of every credentials variant; auth_type says which apply.
+type credentials struct {
+	AuthType        string `json:"auth_type"`
+	APIKey          string `json:"api_key"`
+	ClientID        string `json:"client_id"`
+	ClientSecret    string `json:"client_secret"`
+	RefreshToken    string `json:"refresh_token"`
+	AccessToken     string `json:"access_token"`
+	TokenExpiryDate string `json:"token_expiry_date"`
+	TokenURL        string `json:"token_url"`
+	OAuthAppType    string `json:"oauth_app_type"`
+}
+
+// accountSetting is account_column.
+type accountSetting struct {
+	Enabled bool   `json:"enabled"`
+	Label   string `json:"label"`
+}
+
+// decode turns the checked document into a document struct. encoding/json matches member names
+// without regard to case, so only the exact names the schema knows are handed to it: a key such as
+// "API_KEY" stays an unknown key that is warned about and ignored, as the schema sees it.
+func (v *Validator) decode(obj map[string]any) (*document, error) {
+	known := make(map[string]any, len(obj))
+	for k, val := range obj {
+		if v.props[k] {
+			known[k] = val
+		}
+	}
+	if creds, ok := obj["credentials"].(map[string]any); ok {
+		kept := make(map[string]any, len(creds))
+		for k, val := range creds {
+			if v.credProps[k] {
+				kept[k] = val
+			}
+		}
+		known["credentials"] = kept
+	}
+	stray := ""
+	if ac, ok := obj["account_column"].(map[string]any); ok {
+		// Its keys are checked here too, though the spec allows others (Airbyte wants
+		// additionalProperties left open): a misspelt label would otherwise put the user id where
+		// a participant id was meant.
+		for k := range ac {
+			if k != "enabled" && k != "label" {
+				stray = k
+			}
+		}
+	}
+	b, err := json.Marshal(known)
+	if err != nil {
+		return nil, &Error{Problem: "cannot be read: " + err.Error()}
+	}
+	d := document{strayAccountKey: stray}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, &Error{Problem: "cannot be read: " + err.Error()}
+	}
+	return &d, nil
+}
+
+func (c *Config) fill(d *document) error {
+	if d.BaseURL != nil {
+		u, err := netpolicy.BaseURL("", *d.BaseURL)
 		if err != nil {
 			return &Error{Field: "base_url", Problem: err.Error()}
 		}
 		c.BaseURL = u
 	}
-	if err := c.fillAuth(obj); err != nil {
+	if err := c.fillAuth(d); err != nil {
 		return err
 	}
-	if s, ok := obj["start_datetime"].(string); ok {
-		t, err := ParseTime(s)
+	if d.StartDatetime != nil {
+		t, err := ParseTime(*d.StartDatetime)
 		if err != nil {
 			return &Error{Field: "start_datetime", Problem: err.Error()}
 		}
 		c.Start = t
 	}
-	if s, ok := obj["end_datetime"].(string); ok && s != "" {
+	if s := d.EndDatetime; s != "" {
 		t, err := ParseTime(s)
 		if err != nil {
 			return &Error{Field: "end_datetime", Problem: err.Error()}
@@ -304,38 +386,37 @@ func (c *Config) fill(obj map[string]any) error {
 	}
 	for _, f := range []struct {
 		key string
+		n   json.Number
 		dst *int
-	}{{"lookback_window_days", &c.LookbackDays}, {"max_concurrent_streams", &c.MaxConcurrent}, {"requests_per_5_minutes", &c.RequestsPer5Min}} {
-		n, ok, err := intField(obj, f.key)
+	}{
+		{"lookback_window_days", d.LookbackWindowDays, &c.LookbackDays},
+		{"max_concurrent_streams", d.MaxConcurrentStreams, &c.MaxConcurrent},
+		{"requests_per_5_minutes", d.RequestsPer5Minutes, &c.RequestsPer5Min},
+	} {
+		if f.n == "" {
+			continue
+		}
+		n, err := intField(f.key, f.n)
 		if err != nil {
 			return err
 		}
-		if ok {
-			*f.dst = n
-		}
+		*f.dst = n
 	}
-	if b, ok := obj["sandbox"].(bool); ok {
-		c.Sandbox = b
+	c.Sandbox = d.Sandbox
+	if k := d.strayAccountKey; k != "" {
+		return &Error{Field: "account_column." + k, Problem: `is not a setting of account_column; it takes "enabled" (true or false) and "label" (text), so rename or remove it`}
 	}
-	return c.fillAccount(obj)
+	return c.fillAccount(d.AccountColumn)
 }
 
-// fillAccount reads account_column, which the schema has checked for types and length. Its
-// keys are checked here too, though the spec allows others (Airbyte wants additionalProperties
-// left open): a misspelt label would otherwise put the user id where a participant id was meant.
-func (c *Config) fillAccount(obj map[string]any) error {
-	ac, ok := obj["account_column"].(map[string]any)
-	if !ok {
+// fillAccount reads account_column, which the schema and decode have checked.
+func (c *Config) fillAccount(ac *accountSetting) error {
+	if ac == nil {
 		return nil
 	}
-	for k := range ac {
-		if k != "enabled" && k != "label" {
-			return &Error{Field: "account_column." + k, Problem: `is not a setting of account_column; it takes "enabled" (true or false) and "label" (text), so rename or remove it`}
-		}
-	}
-	c.Account.Enabled, _ = ac["enabled"].(bool)
-	label, hasLabel := ac["label"].(string)
-	if hasLabel && label != "" && strings.TrimSpace(label) == "" {
+	c.Account.Enabled = ac.Enabled
+	label := ac.Label
+	if label != "" && strings.TrimSpace(label) == "" {
 		return &Error{Field: "account_column.label", Problem: "is only blanks; give the account a name such as a participant id, or leave it empty to use the Oura user id"}
 	}
 	c.Account.Label = label
@@ -345,44 +426,42 @@ func (c *Config) fillAccount(obj map[string]any) error {
 	return nil
 }
 
-func (c *Config) fillAuth(obj map[string]any) error {
-	creds, hasCreds := obj["credentials"].(map[string]any)
-	key, hasKey := obj["api_key"].(string)
+func (c *Config) fillAuth(d *document) error {
+	creds := d.Credentials
 	switch {
-	case hasCreds && hasKey:
+	case creds != nil && d.APIKey != nil:
 		return &Error{Field: "api_key", Problem: `give either "api_key" or "credentials", not both; remove one`}
-	case !hasCreds && !hasKey:
+	case creds == nil && d.APIKey == nil:
 		return &Error{Field: "credentials", Problem: `is missing; set "credentials" (OAuth2.0 or a personal access token) or the legacy "api_key"`}
-	case hasKey:
-		if strings.TrimSpace(key) == "" {
+	case d.APIKey != nil:
+		if strings.TrimSpace(*d.APIKey) == "" {
 			return &Error{Field: "api_key", Problem: "is empty; paste your Oura personal access token"}
 		}
-		c.Auth = Auth{Kind: AuthAPIKey, APIKey: key}
+		c.Auth = Auth{Kind: AuthAPIKey, APIKey: *d.APIKey}
 		return nil
 	}
-	str := func(k string) string { s, _ := creds[k].(string); return s }
-	switch kind := str("auth_type"); kind {
+	switch kind := creds.AuthType; kind {
 	case AuthAPIKey:
-		if strings.TrimSpace(str("api_key")) == "" {
+		if strings.TrimSpace(creds.APIKey) == "" {
 			return &Error{Field: "credentials.api_key", Problem: "is empty; paste your Oura personal access token"}
 		}
-		c.Auth = Auth{Kind: AuthAPIKey, APIKey: str("api_key")}
+		c.Auth = Auth{Kind: AuthAPIKey, APIKey: creds.APIKey}
 	case AuthOAuth:
 		a := Auth{
 			Kind:         AuthOAuth,
-			ClientID:     str("client_id"),
-			ClientSecret: str("client_secret"),
-			RefreshToken: str("refresh_token"),
-			AccessToken:  str("access_token"),
-			TokenURL:     str("token_url"),
-			AppType:      str("oauth_app_type"),
+			ClientID:     creds.ClientID,
+			ClientSecret: creds.ClientSecret,
+			RefreshToken: creds.RefreshToken,
+			AccessToken:  creds.AccessToken,
+			TokenURL:     creds.TokenURL,
+			AppType:      creds.OAuthAppType,
 		}
 		for _, f := range []struct{ name, val string }{{"client_id", a.ClientID}, {"client_secret", a.ClientSecret}, {"refresh_token", a.RefreshToken}} {
 			if strings.TrimSpace(f.val) == "" {
 				return &Error{Field: "credentials." + f.name, Problem: "is empty; copy it from your Oura API application (or run `source-oura auth`)"}
 			}
 		}
-		if s := str("token_expiry_date"); s != "" {
+		if s := creds.TokenExpiryDate; s != "" {
 			t, err := time.Parse(time.RFC3339, s)
 			if err != nil {
 				return &Error{Field: "credentials.token_expiry_date", Problem: "is not an RFC 3339 date-time such as 2026-01-02T15:04:05Z"}
@@ -392,7 +471,9 @@ func (c *Config) fillAuth(obj map[string]any) error {
 		if a.TokenURL == "" {
 			a.TokenURL = c.BaseURL + "/oauth/token"
 		} else {
-			u, err := checkBaseURL(a.TokenURL)
+			// netpolicy's one rule: https, or http for loopback only, normalised once so every
+			// later decision (proxy, same origin) sees one spelling.
+			u, err := netpolicy.BaseURL("", a.TokenURL)
 			if err != nil {
 				return &Error{Field: "credentials.token_url", Problem: err.Error()}
 			}
@@ -403,14 +484,6 @@ func (c *Config) fillAuth(obj map[string]any) error {
 		return &Error{Field: "credentials.auth_type", Problem: fmt.Sprintf("%q is not a known method; use \"oauth2.0\" or \"api_key\"", kind)}
 	}
 	return nil
-}
-
-// checkBaseURL accepts https URLs, and http only for loopback hosts, so that a token is never
-// sent in clear text over a network. It normalises the URL once (host lower-cased, trailing
-// slash trimmed), so every later decision (proxy, same origin) sees one spelling; the rule is
-// netpolicy's, shared with the Oura client and the OAuth token client.
-func checkBaseURL(s string) (string, error) {
-	return netpolicy.BaseURL("", s)
 }
 
 // ParseTime reads start_datetime/end_datetime: RFC 3339 (which includes the
@@ -427,18 +500,14 @@ func ParseTime(s string) (time.Time, error) {
 
 // intField reads an integer field the schema has checked. A value the schema calls an
 // integer but an int cannot hold (1e30, 99999999999999999999) is an error, not the default.
-func intField(obj map[string]any, k string) (int, bool, error) {
-	n, ok := obj[k].(json.Number)
-	if !ok {
-		return 0, false, nil
-	}
+func intField(k string, n json.Number) (int, error) {
 	if i, err := n.Int64(); err == nil && i >= math.MinInt32 && i <= math.MaxInt32 {
-		return int(i), true, nil
+		return int(i), nil
 	}
 	if f, err := n.Float64(); err == nil && f == math.Trunc(f) && f >= math.MinInt32 && f <= math.MaxInt32 {
-		return int(f), true, nil // 7.0 or 7e0: integers to JSON Schema
+		return int(f), nil // 7.0 or 7e0: integers to JSON Schema
 	}
-	return 0, false, &Error{Field: k, Problem: fmt.Sprintf("%s is too large; use a whole number below %d", shortNumber(string(n)), math.MaxInt32+1)}
+	return 0, &Error{Field: k, Problem: fmt.Sprintf("%s is too large; use a whole number below %d", shortNumber(string(n)), math.MaxInt32+1)}
 }
 
 func kindOf(v any) string {
