@@ -19,7 +19,10 @@ func NewLogger(w *Writer, debug bool) zerolog.Logger {
 	return zerolog.New(logSink{w}).Level(level)
 }
 
-// logSink turns zerolog's JSON events into LOG messages.
+// logSink turns zerolog's JSON events into LOG messages. It decodes the JSON zerolog just wrote
+// because zerolog offers no other way to the fields: an Event appends each field straight to its
+// byte buffer, a Hook sees only the level and the message, and zerolog's own ConsoleWriter decodes
+// the JSON the same way. The decode costs little next to the network, and keeps zerolog's field order.
 type logSink struct{ w *Writer }
 
 func (s logSink) Write(p []byte) (int, error) {

@@ -46,6 +46,12 @@ type Member struct {
 // values in place, the others are appended in order, and keys in remove are dropped. The document
 // is edited as text, never decoded into a map and encoded again, so the rest of it stays exactly
 // as written; appended keys copy the spacing of the key before them.
+//
+// It stays hand-written rather than github.com/tidwall/sjson: sjson also edits text and keeps key
+// order and unknown keys, but it appends a new member as `,"key":value` and creates a missing
+// object on one line, so an indented config file would come back with a token crammed onto the
+// last line (the formatting tests in configfile_test.go pin the spacing), and it removes and sets
+// one path per call, where a rewrite here must change several members of one object at once.
 func SetMembers(doc []byte, path []string, set []Member, remove ...string) ([]byte, error) {
 	if !json.Valid(doc) {
 		return nil, errors.New("the document is not valid JSON")
