@@ -1,13 +1,14 @@
 package jsonscan
 
 import (
+	"bytes"
 	"io"
 	"slices"
 	"strings"
 	"testing"
 )
 
-func mustCompile(t *testing.T, doc string) *Schema {
+func mustCompile(t testing.TB, doc string) *Schema {
 	t.Helper()
 	s, err := Compile([]byte(doc))
 	if err != nil {
@@ -92,5 +93,35 @@ func TestForReadSharesOneSliceAcrossAPage(t *testing.T) {
 	}
 	if &got[0][0] != &got[1][0] {
 		t.Fatal("two records with the same undeclared keys got two slices: every record would allocate")
+	}
+}
+
+// BenchmarkForRead compares the page reader with the stream schema alone and with ForRead's
+// key tracking, on records that are all declared and on records that each carry a new field.
+func BenchmarkForRead(b *testing.B) {
+	base := mustCompile(b, `{"type":"object","properties":{"id":{"type":"string"},"class_5_min":{"type":"string"},"score":{"type":"integer"},"contributors":{"type":"object"},"day":{"type":"string","format":"date"},"met":{"type":"object"}}}`)
+	body := samplePage(200, "null")
+	for _, c := range []struct {
+		name string
+		s    *Schema
+	}{
+		{"schema", base},
+		{"forread", base.ForRead([]string{"id"}, []string{"id"})},
+		{"forread-undeclared", mustCompile(b, `{"type":"object","properties":{"id":{"type":"string"}}}`).ForRead([]string{}, []string{"id"})},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				pr := NewPageReader(bytes.NewReader(body), c.s, "day")
+				for {
+					if _, err := pr.Next(); err == io.EOF {
+						break
+					} else if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }
