@@ -4,6 +4,7 @@
 // serves it from this process.
 //
 //	go run ./cmd/bench [-years 5] [-out docs/performance.md]
+//	go run ./cmd/bench -only projection   # print the column-selection section alone
 package main
 
 import (
@@ -30,8 +31,13 @@ const token = "bench-token"
 func main() {
 	years := flag.Int("years", 5, "years of emulated history for the large data set")
 	outPath := flag.String("out", "docs/performance.md", "where to write the report")
+	only := flag.String("only", "", `"projection": run only the column-selection section and print it (nothing is written)`)
 	flag.Parse()
-	if err := run(*years, *outPath); err != nil {
+	if *only != "" && *only != "projection" {
+		fmt.Fprintf(os.Stderr, "bench: -only %q: the only section that runs alone is \"projection\"\n", *only)
+		os.Exit(2)
+	}
+	if err := run(*years, *outPath, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -54,9 +60,11 @@ type bench struct {
 	// does (a recorded response held 2,141 daily documents and next_token null).
 	singleURL string
 	last      time.Time
+	// served counts the bytes of every answer b.url sends, for the column-selection figures.
+	served *servedBytes
 }
 
-func run(years int, outPath string) error {
+func run(years int, outPath, only string) error {
 	if _, err := os.Stat("/usr/bin/time"); err != nil {
 		return fmt.Errorf("/usr/bin/time is needed to measure peak memory: apt-get install time")
 	}
@@ -83,7 +91,8 @@ func run(years int, outPath string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: b.srv, ReadHeaderTimeout: 10 * time.Second}
+	b.served = &servedBytes{h: b.srv}
+	hs := &http.Server{Handler: b.served, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	defer hs.Close()
 	b.url = "http://" + ln.Addr().String()
@@ -102,6 +111,13 @@ func run(years int, outPath string) error {
 	start5 := opts.First
 	start1 := opts.Last.AddDate(-1, 0, 0)
 	rep.records, rep.apiBytes = b.volume(start5)
+	if only == "projection" {
+		if rep.projection, err = b.projection(start5); err != nil {
+			return err
+		}
+		fmt.Print(rep.renderProjection())
+		return nil
+	}
 
 	// 1. Full refresh of all 19 streams, 5 years, no added latency; the floor beside it.
 	b.srv.SetFaults(ouraemu.Faults{})
@@ -147,6 +163,10 @@ func run(years int, outPath string) error {
 	// 5. The validator alone.
 	rep.validator, err = validatorBench()
 	if err != nil {
+		return err
+	}
+	// 6. Column selection: sleep periods and daily activity without their series.
+	if rep.projection, err = b.projection(start5); err != nil {
 		return err
 	}
 	text := rep.render()
@@ -303,6 +323,7 @@ type report struct {
 	slowRequests                     int
 	fullRequests, dailyRequests      map[string]int
 	validator                        []string
+	projection                       []projectionRun
 }
 
 func cpuModel() string {
@@ -390,5 +411,6 @@ func (r report) render() string {
 
 	w("## 5. Validator alone (`go test -bench BenchmarkValidate ./streams`)\n\n```\n%s\n```\n", strings.Join(r.validator, "\n"))
 	w("`fast` is the one-pass checker every record goes through; `jsonschema-v5` is decoding into a map plus jsonschema/v5, which the connector runs only for records that fail the fast check.\n")
+	b.WriteString(r.renderProjection())
 	return b.String()
 }

@@ -96,3 +96,40 @@ func TestRefuseFieldsKnob(t *testing.T) {
 		t.Fatalf("faults logged %q, %q", reqs[0].Fault, reqs[1].Fault)
 	}
 }
+
+// TestProjectKeepsBytes: asking for every field gives each generated document back byte for
+// byte, and asking for none leaves exactly the always-returned fields, values unchanged.
+func TestProjectKeepsBytes(t *testing.T) {
+	var o Options
+	generated(&o)
+	n := 0
+	for c, docs := range o.Dataset.Docs {
+		for _, d := range docs {
+			keys := topKeys(t, d.JSON)
+			all := map[string]bool{}
+			for _, k := range keys {
+				all[k] = true
+			}
+			if got := project(d.JSON, all); string(got) != string(d.JSON) {
+				t.Fatalf("%s: every field asked for, got\n%s\nwant\n%s", c, got, d.JSON)
+			}
+			var full, none map[string]json.RawMessage
+			_ = json.Unmarshal(d.JSON, &full)
+			if err := json.Unmarshal(project(d.JSON, map[string]bool{}), &none); err != nil {
+				t.Fatalf("%s: projection is not JSON: %v", c, err)
+			}
+			for k := range full {
+				if alwaysReturned[k] != (none[k] != nil) || (none[k] != nil && string(none[k]) != string(full[k])) {
+					t.Fatalf("%s: field %s: projected %s, whole %s", c, k, none[k], full[k])
+				}
+			}
+			n++
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d documents checked", n)
+	}
+	if got := string(project([]byte(`{ "a" : "x\"}" , "id":[1,{"b":"]"}], "c":null }`), map[string]bool{"c": true})); got != `{"id":[1,{"b":"]"}],"c":null }` {
+		t.Fatalf("escapes and nesting: %s", got)
+	}
+}
