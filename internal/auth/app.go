@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"source-oura/internal/netpolicy"
 	"source-oura/internal/oura"
 )
@@ -148,17 +150,25 @@ func (a App) check() error {
 // AuthorizeURL returns the consent page address for this app. The scope is left out on purpose:
 // Oura then asks the user for every scope, which suits a connector that reads every collection.
 func (a App) AuthorizeURL(authorizeURL, redirectURI, state string) (string, error) {
-	u, err := netpolicy.CheckURL("authorize URL", authorizeURL)
-	if err != nil {
+	if _, err := netpolicy.CheckURL("authorize URL", authorizeURL); err != nil {
 		return "", err
 	}
-	q := u.Query()
-	q.Set("response_type", "code")
-	q.Set("client_id", a.ClientID)
-	q.Set("redirect_uri", redirectURI)
-	q.Set("state", state)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return a.oauth2(redirectURI, authorizeURL).AuthCodeURL(state), nil
+}
+
+// oauth2 is this app as golang.org/x/oauth2 sees it, for the consent URL. The token requests
+// (post) stay ours, because x/oauth2 would make them worse here: it reads an answer sent as
+// text/plain as a form, so a JSON answer without a JSON content type loses its tokens (see
+// TestRefreshStartedBeforeCancellationIsFinishedAndSaved), it fails the whole answer when
+// expires_in is not a whole number, and it dates the expiry by time.Now rather than App.Now. Nor
+// is its token source of use: it has no hook to persist a rotated refresh token, does not
+// refresh after a 401, and does not remember a failed refresh (source.go does all three).
+func (a App) oauth2(redirectURI, authorizeURL string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:    a.ClientID,
+		RedirectURL: redirectURI,
+		Endpoint:    oauth2.Endpoint{AuthURL: authorizeURL, TokenURL: a.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+	}
 }
 
 // Exchange trades an authorization code for tokens. redirectURI must be the one the code was
