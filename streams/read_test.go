@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"source-oura/internal/cli"
+	"source-oura/internal/config"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
 	"source-oura/internal/protocoltest"
@@ -110,27 +110,83 @@ type output struct {
 	records map[string][]string // stream → record data, in order
 }
 
-func (f *fixture) read(t *testing.T, config string, cat protocol.ConfiguredCatalog, state string) output {
+// read runs the reader the way the read command wires it (config checked against spec.json,
+// the Oura client with the stream table's scopes, one locked writer for records and logs) but
+// without internal/cli, so these tests hold the reader alone. Backoffs are shortened; a
+// failed read exits 1 with the error as a trace, as the command does.
+func (f *fixture) read(t *testing.T, cfgJSON string, cat protocol.ConfiguredCatalog, state string) output {
 	t.Helper()
-	argv := []string{"read", "--config", f.file(t, "config.json", config), "--catalog", f.file(t, "catalog.json", cat)}
-	if state != "" {
-		argv = append(argv, "--state", f.file(t, "state.json", state))
+	v, err := config.NewValidator(f.spec)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var out, errb bytes.Buffer
-	code := cli.Run(context.Background(), argv, cli.Env{Stdout: &out, Stderr: &errb, Spec: f.spec, Version: "test",
-		Client: func(c *oura.Config) { c.MinBackoff = time.Millisecond; c.MaxBackoff = 5 * time.Millisecond }})
-	o := output{code: code, raw: out.Bytes(), records: map[string][]string{}}
-	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
-		var m protocol.Message
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("bad line %s: %v", line, err)
-		}
-		o.msgs = append(o.msgs, m)
+	cfg, err := v.Parse([]byte(cfgJSON))
+	if err != nil {
+		t.Fatalf("config %s: %v", cfgJSON, err)
+	}
+	var out bytes.Buffer
+	w := protocol.NewWriter(&out, protocol.NewMasker(v.Secrets([]byte(cfgJSON))...))
+	log := protocol.NewLogger(w, false)
+	scopes := map[string]string{}
+	for _, s := range streams.AllStreams() {
+		scopes[s.Path] = s.Scope
+	}
+	client, err := oura.New(oura.Config{BaseURL: cfg.BaseURL, Tokens: oura.StaticToken(cfg.Auth.APIKey), RequestsPer5Min: cfg.RequestsPer5Min,
+		Logger: log, Scopes: scopes, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validator, err := streams.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &streams.Reader{Client: client, Out: w, Log: log, Start: cfg.Start, End: cfg.End, LookbackDays: cfg.LookbackDays,
+		Sandbox: cfg.Sandbox, Concurrency: cfg.MaxConcurrent, Prefetch: 4, Validator: validator, Now: time.Now}
+	o := output{records: map[string][]string{}}
+	if err := r.Read(context.Background(), jobsOf(t, cat, state)); err != nil {
+		o.code = 1
+		_ = w.Error(protocol.SystemError, err.Error(), "", nil)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	o.raw = out.Bytes()
+	o.msgs = protocoltest.DecodeMessages(t, "read", o.raw, func(m *protocol.Message) bool { return m.Type != "" })
+	for _, m := range o.msgs {
 		if m.Record != nil {
 			o.records[m.Record.Stream] = append(o.records[m.Record.Stream], string(m.Record.Data))
 		}
 	}
 	return o
+}
+
+// jobsOf pairs each stream of cat with its state in the state file's content (state may be "").
+func jobsOf(t *testing.T, cat protocol.ConfiguredCatalog, state string) []streams.Job {
+	t.Helper()
+	var in *protocol.InputState
+	if state != "" {
+		var err error
+		if in, err = protocol.ParseState("state.json", []byte(state)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var jobs []streams.Job
+	for _, cs := range cat.Streams {
+		s, ok := streams.Lookup(cs.Stream.Name)
+		if !ok {
+			t.Fatalf("no stream %q", cs.Stream.Name)
+		}
+		// The configured json_schema is the columns Airbyte keeps, as with read --catalog.
+		job := streams.Job{Stream: s, Mode: cs.SyncMode, Desc: protocol.StreamDescriptor{Name: s.Name}, Schema: cs.Stream.JSONSchema}
+		if blob, ok := in.Get(job.Desc); ok && cs.SyncMode == protocol.Incremental {
+			if err := s.CheckState(blob); err != nil {
+				t.Fatal(err)
+			}
+			job.State = blob
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs
 }
 
 // expected lists the documents of a stream whose cursor lies in [from, to] (days for date
