@@ -419,18 +419,22 @@ func TestOAuthCheckRefreshesAndEmitsTheConfig(t *testing.T) {
 }
 
 func TestAccountIDIsLoggedOncePerSyncWhenTheScopeAllows(t *testing.T) {
-	catalog := `{"streams":[{"stream":{"name":"daily_sleep","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append"}]}`
+	sleep := `{"streams":[{"stream":{"name":"daily_sleep","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append"}]}`
+	// When personal_info is itself synced, the id is still logged once and the document fetched once.
+	personal := `{"streams":[{"stream":{"name":"personal_info","json_schema":{},"supported_sync_modes":["full_refresh"]},"sync_mode":"full_refresh","destination_sync_mode":"overwrite"}]}`
 	for _, tc := range []struct {
-		name   string
-		scopes []string
-		want   bool
+		name    string
+		scopes  []string
+		catalog string
+		want    bool
 	}{
-		{"with the personal scope", nil, true},
-		{"without it", []string{"daily"}, false},
+		{"with the personal scope", nil, sleep, true},
+		{"without it", []string{"daily"}, sleep, false},
+		{"syncing personal_info", nil, personal, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, url := emulator(t, tc.scopes...)
-			r := runCLI(t, "read", "--config", configFor(t, url, testToken), "--catalog", writeJSON(t, "catalog.json", catalog))
+			r := runCLI(t, "read", "--config", configFor(t, url, testToken), "--catalog", writeJSON(t, "catalog.json", tc.catalog))
 			if r.code != ExitOK {
 				t.Fatalf("exit %d\n%s", r.code, r.stdout)
 			}
