@@ -17,6 +17,7 @@ import (
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
 	"source-oura/internal/protocoltest"
+	"source-oura/internal/streamtest"
 	"source-oura/protocol"
 	"source-oura/streams"
 )
@@ -193,35 +194,7 @@ func jobsOf(t *testing.T, cat protocol.ConfiguredCatalog, state string) []stream
 // streams, instants for time series), as the emulator serves them.
 func expected(t *testing.T, ds *ouraemu.Dataset, s *streams.Stream, from, to time.Time) []string {
 	t.Helper()
-	if s.Params == streams.Single {
-		return []string{string(ds.PersonalInfo)}
-	}
-	var out []string
-	for _, d := range ds.Docs[s.Path] {
-		if s.Cursor == "" {
-			out = append(out, string(d.JSON))
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal(d.JSON, &doc); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := doc[s.Cursor].(string)
-		var c time.Time
-		var err error
-		if s.Params == streams.DateTimes {
-			c, err = time.Parse(time.RFC3339, v)
-		} else {
-			c, err = time.Parse("2006-01-02", v)
-		}
-		if err != nil {
-			t.Fatalf("%s: cursor %q: %v", s.Name, v, err)
-		}
-		if !c.Before(from) && !c.After(to) {
-			out = append(out, string(d.JSON))
-		}
-	}
-	return out
+	return streamtest.Expected(t, ds, s, from, to)
 }
 
 func sameMultiset(t *testing.T, stream string, got, want []string) {

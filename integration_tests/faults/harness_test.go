@@ -31,6 +31,7 @@ import (
 
 	"source-oura/internal/ouraemu"
 	"source-oura/internal/protocoltest"
+	"source-oura/internal/streamtest"
 	"source-oura/protocol"
 	"source-oura/streams"
 )
@@ -520,34 +521,7 @@ func expected(t *testing.T, ds *ouraemu.Dataset, name string) []string {
 	if !ok {
 		t.Fatalf("no stream %q", name)
 	}
-	if s.Params == streams.Single {
-		return []string{string(ds.PersonalInfo)}
-	}
-	var out []string
-	for _, d := range ds.Docs[s.Path] {
-		if s.Cursor == "" {
-			out = append(out, string(d.JSON))
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal(d.JSON, &doc); err != nil {
-			t.Fatal(err)
-		}
-		v, _ := doc[s.Cursor].(string)
-		from, to := syncStart, syncEnd
-		layout := time.RFC3339
-		if s.Params == streams.Dates {
-			layout = "2006-01-02"
-			to = time.Date(syncEnd.Year(), syncEnd.Month(), syncEnd.Day(), 0, 0, 0, 0, time.UTC)
-		}
-		c, err := time.Parse(layout, v)
-		if err != nil {
-			t.Fatalf("%s: cursor %q: %v", name, v, err)
-		}
-		if !c.Before(from) && !c.After(to) {
-			out = append(out, string(d.JSON))
-		}
-	}
+	out := streamtest.Expected(t, ds, s, syncStart, syncEnd)
 	if len(out) == 0 {
 		t.Fatalf("the dataset has no %s documents in the window: the test would prove nothing", name)
 	}
