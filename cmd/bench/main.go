@@ -12,8 +12,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"source-oura/cmd/internal/loopback"
 	"source-oura/internal/ouraemu"
 	"source-oura/streams"
 )
@@ -87,24 +86,17 @@ func run(years int, outPath, only string) error {
 	b.ds = ouraemu.Generate(opts)
 	fmt.Fprintf(os.Stderr, "generated %d years in %s\n", years, time.Since(genStart).Round(time.Millisecond))
 	b.srv = ouraemu.NewServer(ouraemu.Options{Dataset: b.ds, Tokens: map[string][]string{token: ouraemu.AllScopes}, RequestLogLimit: 0})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
 	b.served = &servedBytes{h: b.srv}
-	hs := &http.Server{Handler: b.served, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-	b.url = "http://" + ln.Addr().String()
-	single := ouraemu.NewServer(ouraemu.Options{Dataset: b.ds, Tokens: map[string][]string{token: ouraemu.AllScopes}, RequestLogLimit: 0, PageSize: 1 << 30})
-	ln2, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	var stop func()
+	if b.url, stop, err = loopback.Serve(b.served); err != nil {
 		return err
 	}
-	hs2 := &http.Server{Handler: single, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs2.Serve(ln2) }()
-	defer hs2.Close()
-	b.singleURL = "http://" + ln2.Addr().String()
+	defer stop()
+	single := ouraemu.NewServer(ouraemu.Options{Dataset: b.ds, Tokens: map[string][]string{token: ouraemu.AllScopes}, RequestLogLimit: 0, PageSize: 1 << 30})
+	if b.singleURL, stop, err = loopback.Serve(single); err != nil {
+		return err
+	}
+	defer stop()
 
 	var rep report
 	rep.years = years

@@ -14,13 +14,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
+	"source-oura/cmd/internal/loopback"
 	"source-oura/internal/cli"
 	"source-oura/internal/ouraemu"
 	"source-oura/protocol"
@@ -58,16 +57,12 @@ func run(days int, outDir string) error {
 	now := time.Now().UTC()
 	opts := ouraemu.DefaultOptions(now)
 	opts.First = opts.Last.AddDate(0, 0, -(days - 1))
-	all := []string{"personal", "daily", "heartrate", "workout", "tag", "session", "spo2Daily", "stress", "heart_health", "ring_configuration"}
-	srv := ouraemu.NewServer(ouraemu.Options{Dataset: ouraemu.Generate(opts), Tokens: map[string][]string{token: all}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv := ouraemu.NewServer(ouraemu.Options{Dataset: ouraemu.Generate(opts), Tokens: map[string][]string{token: ouraemu.AllScopes}})
+	base, stop, err := loopback.Serve(srv)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	defer hs.Close()
-	base := "http://" + ln.Addr().String()
+	defer stop()
 	fmt.Printf("Oura API emulator: %s (%d days of data ending %s)\n", base, days, opts.Last.Format("2006-01-02"))
 	fmt.Println("Each command below runs in this process (cli.Run, the code of the source-oura binary), not as a separate program.")
 
