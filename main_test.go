@@ -71,20 +71,28 @@ func files(t *testing.T, url string) (config, catalog string) {
 	return config, catalog
 }
 
-// TestSIGTERMStopsCleanly: on SIGTERM the connector stops asking, writes what it has,
-// marks unfinished streams INCOMPLETE and exits 1 within 5 seconds.
-func TestSIGTERMStopsCleanly(t *testing.T) {
-	config, catalog := files(t, slowEmulator(t, 150*time.Millisecond))
+// startRead starts a read of the emulator at url in the background, with stdout as a pipe the
+// test reads (or closes) as it goes.
+func startRead(t *testing.T, url string) (*exec.Cmd, io.ReadCloser, *bytes.Buffer) {
+	t.Helper()
+	config, catalog := files(t, url)
 	cmd := exec.Command(binary, "read", "--config", config, "--catalog", catalog)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, stdout, stderr
+}
+
+// TestSIGTERMStopsCleanly: on SIGTERM the connector stops asking, writes what it has,
+// marks unfinished streams INCOMPLETE and exits 1 within 5 seconds.
+func TestSIGTERMStopsCleanly(t *testing.T) {
+	cmd, stdout, stderr := startRead(t, slowEmulator(t, 150*time.Millisecond))
 	var lines []string
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -106,6 +114,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 		}
 		done <- cmd.Wait()
 	}()
+	var err error
 	select {
 	case err = <-done:
 	case <-time.After(5 * time.Second):
@@ -139,17 +148,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 
 // TestStdoutClosedEarly: `read | head -1` ends the connector quietly with a non-zero exit.
 func TestStdoutClosedEarly(t *testing.T) {
-	config, catalog := files(t, slowEmulator(t, 0))
-	cmd := exec.Command(binary, "read", "--config", config, "--catalog", catalog)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout, stderr := startRead(t, slowEmulator(t, 0))
 	first, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || !strings.HasPrefix(first, "{") {
 		t.Fatalf("first line %q: %v", first, err)
