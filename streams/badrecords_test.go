@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"source-oura/internal/oura"
 	"source-oura/protocol"
 )
 
@@ -25,24 +24,11 @@ func TestInvalidUTF8AndDeepRecords(t *testing.T) {
 		deep + `,{"id":"c","day":"2025-03-03"}],"next_token":null}`
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(page)) }))
 	defer hs.Close()
-	client, err := oura.New(oura.Config{BaseURL: hs.URL, Tokens: oura.StaticToken("bad-records-token")})
-	if err != nil {
+	r, out := directReader(t, hs.URL, time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), 20, 1)
+	if err := r.Read(context.Background(), []Job{fullRefreshJob(t, "tags")}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	w := protocol.NewWriter(&out, nil)
-	end := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
-	r := &Reader{Client: client, Out: w, Log: protocol.NewLogger(w, false), Validator: v, Concurrency: 1, Prefetch: 1,
-		Start: end.AddDate(0, 0, -20), End: end, Now: func() time.Time { return end }}
-	s, _ := Lookup("tags")
-	if err := r.Read(context.Background(), []Job{{Stream: s, Mode: protocol.FullRefresh, Desc: protocol.StreamDescriptor{Name: s.Name}}}); err != nil {
-		t.Fatal(err)
-	}
-	_ = w.Flush()
+	_ = r.Out.Flush()
 	var records []string
 	var logs strings.Builder
 	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {

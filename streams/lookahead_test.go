@@ -3,7 +3,6 @@ package streams
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"source-oura/internal/oura"
-	"source-oura/protocol"
 )
 
 // endlessHeartRate answers every heart-rate request with a ~4 MB page of samples and a fresh next_token,
@@ -51,19 +47,7 @@ func endlessHeartRate(t *testing.T) (string, *atomic.Int64) {
 // when the sync is stopped.
 func TestEndlessBigPagesStayInTheByteBudget(t *testing.T) {
 	base, pages := endlessHeartRate(t)
-	client, err := oura.New(oura.Config{BaseURL: base, Tokens: oura.StaticToken("endless-test-token"), RequestsPer5Min: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	end := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
-	r := &Reader{Client: client, Out: protocol.NewWriter(&out, nil), Validator: v, Concurrency: 1, Prefetch: 4,
-		Start: end.AddDate(0, 0, -150), End: end, Now: func() time.Time { return end }}
-	s, _ := Lookup("heart_rate")
+	r, out := directReader(t, base, time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), 150, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 
@@ -74,7 +58,7 @@ func TestEndlessBigPagesStayInTheByteBudget(t *testing.T) {
 	var peakHeap, peakBudget int64
 	done := make(chan error)
 	go func() {
-		done <- r.Read(ctx, []Job{{Stream: s, Mode: protocol.FullRefresh, Desc: protocol.StreamDescriptor{Name: s.Name}}})
+		done <- r.Read(ctx, []Job{fullRefreshJob(t, "heart_rate")})
 	}()
 	var readErr error
 	for waiting := true; waiting; {
@@ -108,11 +92,7 @@ func TestEndlessBigPagesStayInTheByteBudget(t *testing.T) {
 		t.Errorf("the heap grew by %d MiB", peakHeap>>20)
 	}
 	var failed bool
-	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
-		var m protocol.Message
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("bad line %.200s: %v", line, err)
-		}
+	for _, m := range messages(t, out) {
 		if m.Trace != nil && m.Trace.Error != nil && strings.Contains(m.Trace.Error.Message, "Stream heart_rate failed") {
 			failed = true
 		}
