@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -635,12 +633,8 @@ func keyFieldProblems(root *obj, facts streamFacts) []string {
 }
 
 var loadOpenAPI = sync.OnceValues(func() (*obj, error) {
-	root, err := protocoltest.FindRepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	path := filepath.Join(root, "..", "shared", "reference", "oura-openapi.json")
-	data, err := os.ReadFile(path)
+	const path = "../shared/reference/oura-openapi.json"
+	data, err := protocoltest.ReadSharedReference("oura-openapi.json")
 	if err != nil {
 		return nil, fmt.Errorf("reading the OpenAPI document: %w", err)
 	}

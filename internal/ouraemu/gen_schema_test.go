@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -174,11 +172,7 @@ func genSpec(t *testing.T) *jnode {
 }
 
 var genSpecOnce = sync.OnceValues(func() (*jnode, error) {
-	root, err := protocoltest.FindRepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(filepath.Join(root, "..", "shared", "reference", "oura-openapi.json"))
+	data, err := protocoltest.ReadSharedReference("oura-openapi.json")
 	if err != nil {
 		return nil, err
 	}

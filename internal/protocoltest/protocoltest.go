@@ -68,15 +68,15 @@ func SharedReference(t testing.TB, name string) string {
 	return p
 }
 
-// ReadSharedReference returns the contents of a file in ../shared/reference, skipping (or
-// failing under CI=true) as SharedReference does when it is absent.
-func ReadSharedReference(t testing.TB, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(SharedReference(t, name))
+// ReadSharedReference returns the contents of a file in ../shared/reference, for a loader
+// shared by several tests (a sync.OnceValues has no test to skip): each test calls
+// SharedReference first, so a missing file skips or fails it before the loader runs.
+func ReadSharedReference(name string) ([]byte, error) {
+	p, err := sharedPath(name)
 	if err != nil {
-		t.Fatalf("reading ../shared/reference/%s: %v", name, err)
+		return nil, err
 	}
-	return data
+	return os.ReadFile(p)
 }
 
 // HasSharedReference reports whether ../shared/reference holds name, for a test that runs its
