@@ -21,6 +21,7 @@ import (
 	"source-oura/internal/fakeclock"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 )
 
@@ -132,16 +133,7 @@ func runEnv(t *testing.T, env Env, argv ...string) result {
 	env.Client = func(c *oura.Config) { c.MinBackoff = time.Millisecond; c.MaxBackoff = 5 * time.Millisecond }
 	code := Run(context.Background(), argv, env)
 	r := result{code: code, stdout: out.Bytes(), stderr: errb.String()}
-	for i, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var m protocol.Message
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("stdout line %d is not a message: %v: %s", i+1, err, line)
-		}
-		r.msgs = append(r.msgs, m)
-	}
+	r.msgs = protocoltest.DecodeMessages(t, fmt.Sprint(argv), r.stdout, func(m *protocol.Message) bool { return m.Type != "" })
 	return r
 }
 
