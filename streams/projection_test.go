@@ -1,13 +1,17 @@
 package streams_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
 	"source-oura/protocol"
 	"source-oura/streams"
@@ -189,5 +193,50 @@ func TestRefusedFieldsStillYieldsEveryDocumentOnce(t *testing.T) {
 	}
 	if refused < 1 || refused > 4 || len(reqs)-refused < 3 {
 		t.Errorf("heartrate: %d requests, %d refused", len(reqs), refused)
+	}
+}
+
+// TestAccountColumnIsNotAskedOfOura: with account_column on, the catalog declares the account
+// column, which the connector adds itself: it is neither asked of Oura in fields= nor taken for a
+// primary-key field Oura left out, and the records still carry it.
+func TestAccountColumnIsNotAskedOfOura(t *testing.T) {
+	f := newFixture(t, 20, 50)
+	client, err := oura.New(oura.Config{BaseURL: f.url, Tokens: oura.StaticToken(token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validator, err := streams.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := protocol.NewWriter(&buf, protocol.NewMasker())
+	r := &streams.Reader{Client: client, Out: w, Log: protocol.NewLogger(w, false), Validator: validator,
+		Start: time.Date(2025, 4, 5, 0, 0, 0, 0, time.UTC), Now: time.Now,
+		Account: protocol.AccountColumn{Name: "oura_account", Value: "p1"}}
+	cat := narrowed(t, map[string][]string{"sleep_periods": {"average_hrv", "oura_account"}})
+	s, _ := streams.Lookup("sleep_periods")
+	if err := r.Read(context.Background(), []streams.Job{{Stream: s, Mode: protocol.FullRefresh,
+		Desc: protocol.StreamDescriptor{Name: s.Name}, Schema: cat.Streams[0].Stream.JSONSchema}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	reqs := listRequests(f.srv, "sleep")
+	if len(reqs) == 0 {
+		t.Fatal("no sleep request")
+	}
+	for _, r := range reqs {
+		if got := r.Query.Get("fields"); got != "average_hrv,day,id" {
+			t.Errorf("fields=%q, want average_hrv,day,id", got)
+		}
+	}
+	out := buf.String()
+	if !strings.Contains(out, `"data":{"oura_account":"p1","id":`) {
+		t.Fatalf("records lack the account column:\n%s", out)
+	}
+	if strings.Contains(out, "primary key") || strings.Contains(out, "does not declare") {
+		t.Errorf("the account column was taken for one of Oura's fields:\n%s", out)
 	}
 }
