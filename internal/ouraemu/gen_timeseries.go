@@ -34,14 +34,13 @@ func firstSlot(from, step, phase int64) int64 {
 	return from + ((phase-from)%step+step)%step
 }
 
-// heartRate returns the heart-rate rows of the span's local days. The source follows the
-// plan: sleep during sleep periods, workout and session during those, awake otherwise (rest
-// while in rest mode, now and then live); no rows while the ring charges or is off.
-func (g *generator) heartRate() []Doc {
-	docs := make([]Doc, 0, (g.last-g.first+1)*260)
+// series returns the rows of a time series over the span's local days the ring is worn: one
+// row per slot of step seconds (shifted by phase), each the shared head (seriesRow) followed
+// by what fields appends, which must close the object. fields is called for every slot in
+// order, so it may keep state from one slot to the next; it returns false to leave a slot out.
+func (g *generator) series(perDay int64, step, phase int64, fields func(c *dayCore, t int64, b []byte) ([]byte, bool)) []Doc {
+	docs := make([]Doc, 0, (g.last-g.first+1)*perDay)
 	var rows rowArena
-	cur := segCursor{segs: g.timeline}
-	stream := streamHash("heartrate")
 	for day := g.first; day <= g.last; day++ {
 		c := g.core(day)
 		if !c.worn {
@@ -49,46 +48,61 @@ func (g *generator) heartRate() []Doc {
 		}
 		from, to := c.midnight, g.core(day+1).midnight
 		rows.reset()
-		for t := firstSlot(from, heartRateStep, g.person.hrPhase); t < to; t += heartRateStep {
-			h := seriesHash(g.seed, stream, t)
-			u1, u2, u3 := hashUnit(h), hashUnit(mix64(h+1)), hashUnit(mix64(h+2))
-			var bpm float64
-			var source string
-			switch seg := cur.at(t); {
-			case seg == nil:
-				source = "awake"
-				bpm = float64(c.rhr) + 10 + 14*u1 + 30*u2*u2
-				switch {
-				case g.inRestMode(t):
-					source = "rest"
-					bpm += 6
-				case u3 < 0.003:
-					source = "live"
-				}
-			case seg.kind == segSleep:
-				source = "sleep"
-				progress := float64(t-seg.from) / float64(seg.to-seg.from)
-				bpm = sleepCurve(int(seg.rhr), progress) + 4*(u1-0.5)
-			case seg.kind == segWorkout:
-				source = "workout"
-				ramp := math.Min(1, float64(t-seg.from)/600)
-				bpm = 95 + 18*float64(seg.level) + 30*ramp + 16*(u1-0.5)
-			case seg.kind == segSession:
-				source = "session"
-				bpm = float64(c.rhr) + 4 + 6*u1
-			default:
-				continue // charging or not worn
+		for t := firstSlot(from, step, phase); t < to; t += step {
+			b, keep := fields(c, t, seriesRow(rows.begin(t), t))
+			if keep {
+				rows.buf = b
+			} else {
+				rows.drop()
 			}
-			b := seriesRow(rows.begin(t), t)
-			b = append(b, `,"bpm":`...)
-			b = strconv.AppendInt(b, int64(math.Round(bpm)), 10)
-			b = append(b, `,"source":"`...)
-			b = append(b, source...)
-			rows.buf = append(b, `"}`...)
 		}
 		docs = rows.flush(docs)
 	}
 	return docs
+}
+
+// heartRate returns the heart-rate rows of the span's local days. The source follows the
+// plan: sleep during sleep periods, workout and session during those, awake otherwise (rest
+// while in rest mode, now and then live); no rows while the ring charges or is off.
+func (g *generator) heartRate() []Doc {
+	cur := segCursor{segs: g.timeline}
+	stream := streamHash("heartrate")
+	return g.series(260, heartRateStep, g.person.hrPhase, func(c *dayCore, t int64, b []byte) ([]byte, bool) {
+		h := seriesHash(g.seed, stream, t)
+		u1, u2, u3 := hashUnit(h), hashUnit(mix64(h+1)), hashUnit(mix64(h+2))
+		var bpm float64
+		var source string
+		switch seg := cur.at(t); {
+		case seg == nil:
+			source = "awake"
+			bpm = float64(c.rhr) + 10 + 14*u1 + 30*u2*u2
+			switch {
+			case g.inRestMode(t):
+				source = "rest"
+				bpm += 6
+			case u3 < 0.003:
+				source = "live"
+			}
+		case seg.kind == segSleep:
+			source = "sleep"
+			progress := float64(t-seg.from) / float64(seg.to-seg.from)
+			bpm = sleepCurve(int(seg.rhr), progress) + 4*(u1-0.5)
+		case seg.kind == segWorkout:
+			source = "workout"
+			ramp := math.Min(1, float64(t-seg.from)/600)
+			bpm = 95 + 18*float64(seg.level) + 30*ramp + 16*(u1-0.5)
+		case seg.kind == segSession:
+			source = "session"
+			bpm = float64(c.rhr) + 4 + 6*u1
+		default:
+			return b, false // charging or not worn
+		}
+		b = append(b, `,"bpm":`...)
+		b = strconv.AppendInt(b, int64(math.Round(bpm)), 10)
+		b = append(b, `,"source":"`...)
+		b = append(b, source...)
+		return append(b, `"}`...), true
+	})
 }
 
 // batteryLevels returns the battery rows of the span's local days. The level falls steadily
@@ -100,48 +114,35 @@ func (g *generator) batteryLevels() []Doc {
 			chargers = append(chargers, s)
 		}
 	}
-	docs := make([]Doc, 0, (g.last-g.first+1)*46)
-	var rows rowArena
 	stream := streamHash("ring_battery_level")
 	full := g.cores[0].midnight // before any planned charge, assume a full ring
 	level := func(t int64) int {
 		return clampInt(100-int(g.person.drain*float64(t-full)/3600), 1, 100)
 	}
 	j := 0
-	for day := g.first; day <= g.last; day++ {
-		c := g.core(day)
-		if !c.worn {
-			continue
+	return g.series(46, batteryStep, g.person.batteryPhase, func(_ *dayCore, t int64, b []byte) ([]byte, bool) {
+		for j < len(chargers) && chargers[j].to <= t {
+			full = chargers[j].to
+			j++
 		}
-		from, to := c.midnight, g.core(day+1).midnight
-		rows.reset()
-		for t := firstSlot(from, batteryStep, g.person.batteryPhase); t < to; t += batteryStep {
-			for j < len(chargers) && chargers[j].to <= t {
-				full = chargers[j].to
-				j++
+		lvl, charging, inCharger := level(t), false, false
+		if j < len(chargers) && chargers[j].from <= t {
+			if chargers[j].kind == segOff {
+				return b, false
 			}
-			lvl, charging, inCharger := level(t), false, false
-			if j < len(chargers) && chargers[j].from <= t {
-				if chargers[j].kind == segOff {
-					continue
-				}
-				at := chargers[j].from
-				lvl = min(100, level(at)+int(chargePerHour*float64(t-at)/3600))
-				charging, inCharger = lvl < 100, true
-			}
-			h := seriesHash(g.seed, stream, t)
-			b := seriesRow(rows.begin(t), t)
-			b = append(b, `,"charging":`...)
-			b = appendNullableBool(b, charging, hashUnit(h) < 0.02)
-			b = append(b, `,"in_charger":`...)
-			b = appendNullableBool(b, inCharger, hashUnit(mix64(h+1)) < 0.02)
-			b = append(b, `,"level":`...)
-			b = strconv.AppendInt(b, int64(lvl), 10)
-			rows.buf = append(b, '}')
+			at := chargers[j].from
+			lvl = min(100, level(at)+int(chargePerHour*float64(t-at)/3600))
+			charging, inCharger = lvl < 100, true
 		}
-		docs = rows.flush(docs)
-	}
-	return docs
+		h := seriesHash(g.seed, stream, t)
+		b = append(b, `,"charging":`...)
+		b = appendNullableBool(b, charging, hashUnit(h) < 0.02)
+		b = append(b, `,"in_charger":`...)
+		b = appendNullableBool(b, inCharger, hashUnit(mix64(h+1)) < 0.02)
+		b = append(b, `,"level":`...)
+		b = strconv.AppendInt(b, int64(lvl), 10)
+		return append(b, '}'), true
+	})
 }
 
 // rowArena collects a day of rows in a reused buffer and then copies them into one
@@ -162,6 +163,12 @@ func (a *rowArena) begin(t int64) []byte {
 	a.starts = append(a.starts, len(a.buf))
 	a.keys = append(a.keys, t)
 	return a.buf
+}
+
+// drop takes back the row begin started last: its slot has no row after all.
+func (a *rowArena) drop() {
+	a.buf = a.buf[:a.starts[len(a.starts)-1]]
+	a.starts, a.keys = a.starts[:len(a.starts)-1], a.keys[:len(a.keys)-1]
 }
 
 // flush appends the collected rows to docs.
