@@ -33,34 +33,21 @@ func (w *docWriter) key(k string) {
 	w.b = append(w.b, '"', ':')
 }
 
-// begin opens an object as the next array element or top-level value.
-func (w *docWriter) begin() {
-	w.sep()
-	w.b = append(w.b, '{')
+// open starts an object ('{') or array ('[') under key k, or as the next array element or
+// top-level value when k is "".
+func (w *docWriter) open(k string, c byte) {
+	if k == "" {
+		w.sep()
+	} else {
+		w.key(k)
+	}
+	w.b = append(w.b, c)
 	w.more = false
 }
 
-// obj opens an object under key k.
-func (w *docWriter) obj(k string) {
-	w.key(k)
-	w.b = append(w.b, '{')
-	w.more = false
-}
-
-func (w *docWriter) end() {
-	w.b = append(w.b, '}')
-	w.more = true
-}
-
-// arr opens an array under key k.
-func (w *docWriter) arr(k string) {
-	w.key(k)
-	w.b = append(w.b, '[')
-	w.more = false
-}
-
-func (w *docWriter) endArr() {
-	w.b = append(w.b, ']')
+// close ends what open started: '}' or ']'.
+func (w *docWriter) close(c byte) {
+	w.b = append(w.b, c)
 	w.more = true
 }
 
@@ -244,9 +231,9 @@ func encodeModel(w *docWriter, m genModel) []byte {
 	w.b, w.more = w.b[:0], false
 	v := reflect.ValueOf(m).Elem()
 	p := planFor(v.Type())
-	w.begin()
+	w.open("", '{')
 	p.fields(w, v)
-	w.end()
+	w.close('}')
 	return append(make([]byte, 0, len(w.b)), w.b...)
 }
 
@@ -316,40 +303,40 @@ func writerFor(t reflect.Type) valueWriter {
 	case reflect.Struct:
 		p := planFor(t)
 		return func(w *docWriter, k string, v reflect.Value) {
-			w.obj(k)
+			w.open(k, '{')
 			p.fields(w, v)
-			w.end()
+			w.close('}')
 		}
 	case reflect.Slice:
 		switch e := t.Elem(); e.Kind() {
 		case reflect.String:
 			return func(w *docWriter, k string, v reflect.Value) {
-				w.arr(k)
+				w.open(k, '[')
 				for i := range v.Len() {
 					w.sep()
 					w.b = appendQuoted(w.b, v.Index(i).String())
 				}
-				w.endArr()
+				w.close(']')
 			}
 		case reflect.Float64:
 			return func(w *docWriter, k string, v reflect.Value) {
-				w.arr(k)
+				w.open(k, '[')
 				for i := range v.Len() {
 					w.sep()
 					w.b = appendDecimal(w.b, v.Index(i).Float())
 				}
-				w.endArr()
+				w.close(']')
 			}
 		case reflect.Struct:
 			p := planFor(e)
 			return func(w *docWriter, k string, v reflect.Value) {
-				w.arr(k)
+				w.open(k, '[')
 				for i := range v.Len() {
-					w.begin()
+					w.open("", '{')
 					p.fields(w, v.Index(i))
-					w.end()
+					w.close('}')
 				}
-				w.endArr()
+				w.close(']')
 			}
 		}
 	}
