@@ -2,7 +2,9 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -124,4 +126,46 @@ func BenchmarkForRead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzForRead holds ForRead's findings to encoding/json's reading of the same record: the
+// undeclared keys are the top-level keys the schema and the declared list lack, and the key bit
+// is set exactly when "id" is absent or null.
+func FuzzForRead(f *testing.F) {
+	for _, seed := range []string{`{"id":"a","x":1}`, `{"id":null}`, `{}`, `{"a\u0062":{"id":1},"score":2}`, `[{"id":1}]`, `{"id":"a","id":null}`} {
+		f.Add([]byte(seed))
+	}
+	s := mustCompile(f, columnsSchema).ForRead([]string{"declared"}, []string{"id"})
+	known := map[string]bool{"id": true, "day": true, "score": true, "nested": true, "declared": true}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		res, err := Check(raw, s, "")
+		if err != nil || !res.Object {
+			return
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
+			t.Fatalf("jsonscan accepted %q, encoding/json did not", raw)
+		}
+		want := map[string]bool{}
+		for k := range m {
+			if !known[k] {
+				want[k] = true
+			}
+		}
+		got := map[string]bool{}
+		for _, k := range res.Undeclared {
+			got[k] = true
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("%q: undeclared %v, want %v", raw, res.Undeclared, want)
+		}
+		// With a key given twice (or spelt with escapes) encoding/json keeps the last value; ForRead
+		// counts any non-null one.
+		if bytes.Count(raw, []byte(`"id"`)) < 2 && bytes.IndexByte(raw, '\\') < 0 {
+			v, ok := m["id"]
+			if missing := !ok || string(v) == "null"; missing != (res.MissingKeys == 1) {
+				t.Fatalf("%q: MissingKeys %b", raw, res.MissingKeys)
+			}
+		}
+	})
 }
