@@ -29,7 +29,7 @@ const projectionTries = 3
 type projectionRun struct {
 	name     string
 	requests int
-	bytes    int64 // bytes of the answers' bodies and headers as written by the emulator
+	bytes    int64 // bytes of the answers' bodies as written by the emulator (headers not counted)
 	m        measurement
 }
 
