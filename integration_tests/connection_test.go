@@ -1,9 +1,10 @@
 package integrationtests
 
 import (
-	"net"
 	"strings"
 	"testing"
+
+	"source-oura/internal/protocoltest"
 )
 
 // TestConnection runs `check` in the three outcomes the acceptance tests know: succeed, failed
@@ -78,11 +79,5 @@ func onlyStatus(t *testing.T, o *output) *connectionStatus {
 // closedURL returns a loopback URL on which nothing listens.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
+	return protocoltest.ClosedLoopbackURL(t)
 }

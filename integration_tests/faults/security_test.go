@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 )
 
@@ -378,10 +379,7 @@ func (l *lockedBuffer) String() string {
 // freeLoopbackURL returns http://127.0.0.1:PORT for a port that was free a moment ago.
 func freeLoopbackURL(t *testing.T) string {
 	t.Helper()
-	hs := httptest.NewServer(http.NotFoundHandler())
-	u := hs.URL
-	hs.Close()
-	return u
+	return protocoltest.ClosedLoopbackURL(t)
 }
 
 // TestTokensOnlyInAuthorizationHeader reads with a personal access token and with OAuth

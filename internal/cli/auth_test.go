@@ -458,13 +458,7 @@ func TestAccountIDIsLoggedOncePerSyncWhenTheScopeAllows(t *testing.T) {
 // freeRedirect returns a loopback redirect URI on a port that was free a moment ago.
 func freeRedirect(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/callback"
+	return protocoltest.ClosedLoopbackURL(t) + "/callback"
 }
 
 // browser plays the user's browser: it opens the consent URL, which the emulator answers at once

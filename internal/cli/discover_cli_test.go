@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 	"source-oura/streams"
 )
@@ -123,12 +123,7 @@ func TestDiscoverDeclaresNewFieldsAndReadPassesThem(t *testing.T) {
 // prints every stream with its embedded schema and exits 0, with a WARN per stream that says Oura
 // could not be reached.
 func TestDiscoverWithDeadAPIListsEveryStream(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close() // a closed port: every connection is refused
+	url := protocoltest.ClosedLoopbackURL(t) // every connection is refused
 	start := time.Now()
 	r := runCLI(t, "discover", "--config", configFor(t, url, testToken))
 	cat := discoveredCatalog(t, r)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -298,4 +299,18 @@ func BuildConnector(dir string, flags ...string) (string, error) {
 		return "", fmt.Errorf("building the connector: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// ClosedLoopbackURL returns http://127.0.0.1:PORT for a port that was free a moment ago and on
+// which nothing listens now: a connection is refused at once, and a test may listen there
+// itself (a redirect URI).
+func ClosedLoopbackURL(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
 }
