@@ -26,21 +26,22 @@ func (w *docWriter) sep() {
 	w.more = true
 }
 
+// key starts the next value under key k; the empty key starts the next array element or
+// top-level value.
 func (w *docWriter) key(k string) {
 	w.sep()
+	if k == "" {
+		return
+	}
 	w.b = append(w.b, '"')
 	w.b = append(w.b, k...)
 	w.b = append(w.b, '"', ':')
 }
 
-// open starts an object ('{') or array ('[') under key k, or as the next array element or
-// top-level value when k is "".
+// open starts an object ('{') or array ('[') under key k ("" for an array element or the
+// top-level value).
 func (w *docWriter) open(k string, c byte) {
-	if k == "" {
-		w.sep()
-	} else {
-		w.key(k)
-	}
+	w.key(k)
 	w.b = append(w.b, c)
 	w.more = false
 }
@@ -308,36 +309,14 @@ func writerFor(t reflect.Type) valueWriter {
 			w.close('}')
 		}
 	case reflect.Slice:
-		switch e := t.Elem(); e.Kind() {
-		case reflect.String:
-			return func(w *docWriter, k string, v reflect.Value) {
-				w.open(k, '[')
-				for i := range v.Len() {
-					w.sep()
-					w.b = appendQuoted(w.b, v.Index(i).String())
-				}
-				w.close(']')
+		// Elements are written with the empty key, which writes no key at all.
+		elem := writerFor(t.Elem())
+		return func(w *docWriter, k string, v reflect.Value) {
+			w.open(k, '[')
+			for i := range v.Len() {
+				elem(w, "", v.Index(i))
 			}
-		case reflect.Float64:
-			return func(w *docWriter, k string, v reflect.Value) {
-				w.open(k, '[')
-				for i := range v.Len() {
-					w.sep()
-					w.b = appendDecimal(w.b, v.Index(i).Float())
-				}
-				w.close(']')
-			}
-		case reflect.Struct:
-			p := planFor(e)
-			return func(w *docWriter, k string, v reflect.Value) {
-				w.open(k, '[')
-				for i := range v.Len() {
-					w.open("", '{')
-					p.fields(w, v.Index(i))
-					w.close('}')
-				}
-				w.close(']')
-			}
+			w.close(']')
 		}
 	}
 	panic(fmt.Sprintf("ouraemu: no JSON writer for model field type %s", t))
