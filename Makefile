@@ -49,9 +49,11 @@ fuzz-run = $(GO) test -run '^$$' -fuzz '^$(1)$$' -fuzztime $(or $(FUZZTIME),$(3)
 fuzz: ## every fuzz target for a fixed number of executions; seeds live in the tests and testdata/fuzz
 	$(call fuzz-run,FuzzParseCatalog,./protocol,300000x)
 	$(call fuzz-run,FuzzParseState,./protocol,300000x)
+	$(call fuzz-run,FuzzParseAnyCatalog,./protocol,300000x)
 	$(call fuzz-run,FuzzParse,./internal/config,120000x)
 	$(call fuzz-run,FuzzValidJSON,./internal/jsonscan,50000x)
 	$(call fuzz-run,FuzzFastCheck,./streams,100000x)
+	$(call fuzz-run,FuzzForRead,./internal/jsonscan,250000x)
 
 demo: ## offline: emulator + check + discover + read of all 19 streams
 	$(GO) run ./cmd/demo

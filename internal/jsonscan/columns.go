@@ -1,5 +1,11 @@
 package jsonscan
 
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
 // topField is what a read knows of one top-level key of its records (see Schema.ForRead).
 type topField struct {
 	child *Schema // the key's schema; nil: any value
@@ -70,9 +76,23 @@ func (sc *scanner) finishTop(s *Schema, res *Result) {
 	if !same {
 		names := make([]string, len(sc.undeclared))
 		for i, k := range sc.undeclared {
-			names[i] = string(k)
+			names[i] = validKey(k)
 		}
 		sc.lastUndeclared = names
 	}
 	res.Undeclared = sc.lastUndeclared
+}
+
+// validKey is a key as encoding/json reads it: each byte that is not UTF-8 becomes U+FFFD, so a name
+// logged or compared later is the one a JSON reader of the record sees. Keys with escapes were decoded
+// already; a raw key holds no quote or backslash, so quoting it again is exact.
+func validKey(k []byte) string {
+	if utf8.Valid(k) {
+		return string(k)
+	}
+	var name string
+	if json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &name) != nil {
+		return strings.ToValidUTF8(string(k), "\uFFFD")
+	}
+	return name
 }
