@@ -144,9 +144,6 @@ func schemaAt(root map[string]any, path []string) map[string]any {
 // matching rule notices.
 func TestCatalogRulesCatchMistakes(t *testing.T) {
 	base := mustMarshal(t, discover(t))
-	if clean := catalogProblems(mustCatalog(t, base)); len(clean) != 0 {
-		t.Fatalf("the discovered catalog itself breaks rules: %v", clean)
-	}
 	edit := func(s *stream, f func(schema map[string]any)) {
 		m, err := toMap(s.JSONSchema)
 		if err != nil {
@@ -155,10 +152,7 @@ func TestCatalogRulesCatchMistakes(t *testing.T) {
 		f(m)
 		s.JSONSchema = mustMarshal(t, m)
 	}
-	cases := []struct {
-		rule   string
-		mutate func(c *catalog)
-	}{
+	rulesCatch(t, "the discovered catalog", func(t *testing.T) *catalog { return mustCatalog(t, base) }, catalogProblems, []mutation[*catalog]{
 		{"streams", func(c *catalog) { c.Streams[1].Name = c.Streams[0].Name }},
 		{"schemas", func(c *catalog) { edit(&c.Streams[0], func(m map[string]any) { m["type"] = "thing" }) }},
 		{"schemas", func(c *catalog) { edit(&c.Streams[0], func(m map[string]any) { delete(m, "properties") }) }},
@@ -184,16 +178,7 @@ func TestCatalogRulesCatchMistakes(t *testing.T) {
 		{"additionalProperties", func(c *catalog) {
 			edit(&c.Streams[0], func(m map[string]any) { m["additionalProperties"] = false })
 		}},
-	}
-	for i, c := range cases {
-		t.Run(fmt.Sprintf("%d %s", i, c.rule), func(t *testing.T) {
-			cat := mustCatalog(t, base)
-			c.mutate(cat)
-			if got := catalogProblems(cat)[c.rule]; len(got) == 0 {
-				t.Errorf("rule %q did not catch the change", c.rule)
-			}
-		})
-	}
+	})
 }
 
 func mustCatalog(t *testing.T, raw []byte) *catalog {

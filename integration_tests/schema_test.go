@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -222,4 +223,29 @@ func jsonEqual(a, b []byte) (bool, error) {
 	ca, _ := json.Marshal(va)
 	cb, _ := json.Marshal(vb)
 	return string(ca) == string(cb), nil
+}
+
+// mutation is one deliberate mistake and the rule that must catch it.
+type mutation[T any] struct {
+	rule   string
+	mutate func(T)
+}
+
+// rulesCatch checks the checker itself: problems finds nothing in a fresh copy of what (the
+// real spec or catalog), and names each case's rule once that case's mistake is made in a
+// copy of its own. A rule that lets its mistake through would pass every real check.
+func rulesCatch[T any](t *testing.T, what string, fresh func(*testing.T) T, problems func(T) map[string][]string, cases []mutation[T]) {
+	t.Helper()
+	if clean := problems(fresh(t)); len(clean) != 0 {
+		t.Fatalf("%s itself breaks rules: %v", what, clean)
+	}
+	for i, c := range cases {
+		t.Run(fmt.Sprintf("%d %s", i, c.rule), func(t *testing.T) {
+			v := fresh(t)
+			c.mutate(v)
+			if got := problems(v)[c.rule]; len(got) == 0 {
+				t.Errorf("rule %q did not catch the change", c.rule)
+			}
+		})
+	}
 }

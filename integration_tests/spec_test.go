@@ -379,9 +379,6 @@ func TestSpecRulesCatchMistakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if clean := specProblems(mustMap(t, raw)); len(clean) != 0 {
-		t.Fatalf("spec.json itself breaks rules: %v", clean)
-	}
 	props := func(s map[string]any) map[string]any {
 		return s["connectionSpecification"].(map[string]any)["properties"].(map[string]any)
 	}
@@ -389,10 +386,7 @@ func TestSpecRulesCatchMistakes(t *testing.T) {
 	variant := func(s map[string]any, i int) map[string]any {
 		return prop(s, "credentials")["oneOf"].([]any)[i].(map[string]any)["properties"].(map[string]any)
 	}
-	cases := []struct {
-		rule   string
-		mutate func(s map[string]any)
-	}{
+	rulesCatch(t, "spec.json", func(t *testing.T) map[string]any { return mustMap(t, raw) }, specProblems, []mutation[map[string]any]{
 		{"envelope", func(s map[string]any) { s["protocol_version"] = "0.5.2" }},
 		{"draft-07", func(s map[string]any) { prop(s, "sandbox")["type"] = "flag" }},
 		{"enum", func(s map[string]any) { prop(s, "start_datetime")["enum"] = []any{"a", "a"} }},
@@ -424,16 +418,7 @@ func TestSpecRulesCatchMistakes(t *testing.T) {
 			out := s["advanced_auth"].(map[string]any)["oauth_config_specification"].(map[string]any)["complete_oauth_output_specification"].(map[string]any)
 			out["properties"].(map[string]any)["access_token"].(map[string]any)["path_in_connector_config"] = []any{"credentials", "token"}
 		}},
-	}
-	for i, c := range cases {
-		t.Run(fmt.Sprintf("%d %s", i, c.rule), func(t *testing.T) {
-			s := mustMap(t, raw)
-			c.mutate(s)
-			if got := specProblems(s)[c.rule]; len(got) == 0 {
-				t.Errorf("rule %q did not catch the change", c.rule)
-			}
-		})
-	}
+	})
 }
 
 func mustMap(t *testing.T, raw []byte) map[string]any {
