@@ -24,7 +24,8 @@ import (
 
 const token = "stream-test-token-1"
 
-var allScopes = []string{"personal", "daily", "heartrate", "workout", "tag", "session", "spo2Daily", "stress", "heart_health", "ring_configuration"}
+// allScopes reads every collection.
+var allScopes = ouraemu.AllScopes
 
 // fixture is a generated dataset served on loopback.
 type fixture struct {

@@ -17,7 +17,8 @@ import (
 
 const sampleToken = "sample-test-token"
 
-var sampleScopes = []string{"personal", "daily", "heartrate", "workout", "tag", "session", "spo2Daily", "stress", "heart_health", "ring_configuration"}
+// sampleScopes reads every collection.
+var sampleScopes = ouraemu.AllScopes
 
 // sampleEmulator serves 60 generated days ending at now, with the given new fields.
 func sampleEmulator(t *testing.T, now time.Time, scopes []string, fields ...ouraemu.NewField) (*ouraemu.Server, *oura.Client) {
