@@ -55,6 +55,7 @@ type Reader struct {
 	Account protocol.AccountColumn
 
 	warnings schemaWarnings
+	who      identity // the account behind the token (identity.go)
 }
 
 // SyncError lists the streams that did not finish.
@@ -248,15 +249,20 @@ func (r *Reader) path(s *Stream) string {
 }
 
 func (r *Reader) readSingle(ctx context.Context, run *streamRun) error {
-	body, err := r.Client.Get(ctx, r.path(run.job.Stream), nil)
-	run.sum.Requests++
+	var body []byte
+	var err error
+	if run.job.Stream == &personalInfo && !r.Sandbox {
+		var requested bool
+		body, requested, err = r.personalInfo(ctx) // fetched once per sync, and the account id logged
+		if requested {
+			run.sum.Requests++
+		}
+	} else {
+		body, err = r.Client.Get(ctx, r.path(run.job.Stream), nil)
+		run.sum.Requests++
+	}
 	if err != nil {
 		return fmt.Errorf("fetching %s: %w", run.job.Stream.Path, err)
-	}
-	var who struct{ ID string }
-	if json.Unmarshal(body, &who) == nil && who.ID != "" {
-		// One line per sync that says whose data this is (one config is one Oura account).
-		r.Log.Info().Str("account_id", who.ID).Msg("syncing Oura account")
 	}
 	s := run.job.Stream
 	res, err := jsonscan.Check(body, run.cols.scan, s.Cursor)

@@ -15,6 +15,7 @@ import (
 	"source-oura/internal/config"
 	"source-oura/internal/oura"
 	"source-oura/protocol"
+	"source-oura/streams"
 )
 
 // Limits of the auth command.
@@ -203,7 +204,7 @@ func (r *run) authAccount(ctx context.Context, base string, t auth.Tokens) strin
 	if err != nil {
 		return ""
 	}
-	id, err := accountID(ctx, client)
+	id, err := streams.AccountID(ctx, client)
 	if err != nil {
 		r.log.Debug().Msgf("the new token cannot read the account id: %v", err)
 		return ""

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -36,10 +35,6 @@ func (r *run) read(ctx context.Context) int {
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
-	account, err := r.accountColumn(ctx, cfg, client, jobs)
-	if err != nil {
-		return fail(failureOf(err), err.Error())
-	}
 	validator, err := streams.NewValidator()
 	if err != nil {
 		return fail(protocol.SystemError, "The connector's stream schemas do not compile: "+err.Error())
@@ -57,7 +52,9 @@ func (r *run) read(ctx context.Context) int {
 		Validator:    validator,
 		Now:          r.env.Now,
 		Progress:     prog,
-		Account:      account,
+	}
+	if reader.Account, err = r.accountColumn(ctx, cfg, reader); err != nil {
+		return fail(failureOf(err), err.Error())
 	}
 	err = reader.Read(ctx, jobs)
 	if werr := r.out.Err(); werr != nil {
@@ -81,39 +78,30 @@ func (r *run) read(ctx context.Context) int {
 	return fail(protocol.SystemError, err.Error())
 }
 
-func hasStream(jobs []streams.Job, name string) bool {
-	for _, j := range jobs {
-		if j.Stream.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// accountColumn decides the account column of every record (config account_column) and logs
-// whose data the sync reads. With the setting off it returns no column and only logs the
-// account, as before. With a label it returns the label. Without one it returns the Oura
-// user id, read once from personal_info before any stream; a token that cannot read it is
-// an error saying to grant the personal scope or give a label, because records without
+// accountColumn decides the account column of every record (config account_column). Off, it
+// returns none, and the reader logs the account id once per sync when the token can read it (any
+// failure stays at DEBUG and never stops the sync). With a label it returns the label. Without one
+// it returns the Oura user id, read once from personal_info before any stream; a token that cannot
+// read it is an error saying to grant the personal scope or give a label, because records without
 // their account would collide with the other accounts' rows in shared tables.
-func (r *run) accountColumn(ctx context.Context, cfg *config.Config, client *oura.Client, jobs []streams.Job) (protocol.AccountColumn, error) {
-	if !cfg.Account.Enabled {
-		if !cfg.Sandbox && !hasStream(jobs, "personal_info") {
-			// When personal_info is synced, the reader logs the id from that record instead,
-			// so the document is not fetched twice.
-			r.logAccount(ctx, client)
+func (r *run) accountColumn(ctx context.Context, cfg *config.Config, reader *streams.Reader) (protocol.AccountColumn, error) {
+	switch {
+	case !cfg.Account.Enabled:
+		if !cfg.Sandbox {
+			if _, err := reader.AccountID(ctx); err != nil {
+				r.log.Debug().Msgf("the Oura account id is not logged: %v", err)
+			}
 		}
 		return protocol.AccountColumn{}, nil
-	}
-	if cfg.Account.Label != "" {
+	case cfg.Account.Label != "":
 		r.log.Info().Str(config.AccountColumnName, cfg.Account.Label).Msg("every record carries the account label given in account_column")
 		return protocol.AccountColumn{Name: config.AccountColumnName, Value: cfg.Account.Label}, nil
 	}
-	id, err := accountID(ctx, client)
+	id, err := reader.AccountID(ctx)
 	if err != nil {
 		return protocol.AccountColumn{}, accountIDError(err)
 	}
-	r.log.Info().Str("account_id", id).Msg("syncing Oura account; every record carries its user id in " + config.AccountColumnName)
+	r.log.Info().Msg("every record carries the Oura user id in " + config.AccountColumnName)
 	return protocol.AccountColumn{Name: config.AccountColumnName, Value: id}, nil
 }
 
@@ -140,34 +128,6 @@ func accountColumnName(cfg *config.Config) string {
 		return config.AccountColumnName
 	}
 	return ""
-}
-
-// logAccount logs the Oura account's id once per sync, so that the syncs of several accounts
-// (one config each) can be told apart without adding anything to the records. Only a token with
-// the personal scope can read it; any failure stays at DEBUG and never stops the sync. The
-// sandbox has no personal_info route.
-func (r *run) logAccount(ctx context.Context, client *oura.Client) {
-	id, err := accountID(ctx, client)
-	if err != nil {
-		r.log.Debug().Msgf("the Oura account id is not logged: %v", err)
-		return
-	}
-	r.log.Info().Str("account_id", id).Msg("syncing Oura account")
-}
-
-// accountID reads the id of the account the token belongs to from personal_info.
-func accountID(ctx context.Context, client *oura.Client) (string, error) {
-	body, err := client.Get(ctx, "/v2/usercollection/personal_info", nil)
-	if err != nil {
-		return "", err
-	}
-	var info struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &info); err != nil || info.ID == "" {
-		return "", errors.New("personal_info has no id")
-	}
-	return info.ID, nil
 }
 
 // jobs reads --catalog and --state and pairs each configured stream with its state. Without
