@@ -24,25 +24,11 @@ func TestConnection(t *testing.T) {
 		// The fixture carries no base_url, so against Airbyte it asks the real API; here the
 		// emulator answers the same way Oura does for an unknown token.
 		cfg["base_url"] = suite.baseURL
-		o := runConnector(t, "check", "--config", writeJSON(t, "invalid_config.json", cfg))
-		st := onlyStatus(t, o)
-		if st.Status != "FAILED" || o.code != 0 {
-			t.Fatalf("check with a wrong token: status %s, exit %d; want FAILED, 0\n%s", st.Status, o.code, o.describe())
-		}
-		if !strings.Contains(st.Message, "401") {
-			t.Errorf("the FAILED message should say Oura refused the token (401): %q", st.Message)
-		}
+		failedCheck(t, "a wrong token", "401", writeJSON(t, "invalid_config.json", cfg)) // Oura refused the token
 	})
 
 	t.Run("failed: config against the spec", func(t *testing.T) {
-		o := runConnector(t, "check", "--config", configFile(t, func(c map[string]any) { c["lookback_window_days"] = 500 }))
-		st := onlyStatus(t, o)
-		if st.Status != "FAILED" || o.code != 0 {
-			t.Fatalf("check with lookback_window_days 500: status %s, exit %d; want FAILED, 0\n%s", st.Status, o.code, o.describe())
-		}
-		if !strings.Contains(st.Message, "lookback_window_days") {
-			t.Errorf("the FAILED message should name the field: %q", st.Message)
-		}
+		failedCheck(t, "lookback_window_days 500", "lookback_window_days", configFile(t, func(c map[string]any) { c["lookback_window_days"] = 500 }))
 	})
 
 	t.Run("exception: Oura unreachable", func(t *testing.T) {
@@ -58,6 +44,20 @@ func TestConnection(t *testing.T) {
 			t.Error("check exited 0 although it could not reach Oura; the platform reads a non-zero exit as an unexpected failure")
 		}
 	})
+}
+
+// failedCheck runs check with config, which has the problem what, and fails unless check
+// reports it as the one FAILED CONNECTION_STATUS, exit 0, with a message that says phrase.
+func failedCheck(t *testing.T, what, phrase, config string) {
+	t.Helper()
+	o := runConnector(t, "check", "--config", config)
+	st := onlyStatus(t, o)
+	if st.Status != "FAILED" || o.code != 0 {
+		t.Fatalf("check with %s: status %s, exit %d; want FAILED, 0\n%s", what, st.Status, o.code, o.describe())
+	}
+	if !strings.Contains(st.Message, phrase) {
+		t.Errorf("check with %s: the FAILED message should say %q: %q", what, phrase, st.Message)
+	}
 }
 
 // onlyStatus returns the one CONNECTION_STATUS of a check, failing when there is not exactly

@@ -75,7 +75,7 @@ func writeJSON(t *testing.T, name, content string) string {
 func emulator(t *testing.T, scopes ...string) (*ouraemu.Server, string) {
 	t.Helper()
 	if scopes == nil {
-		scopes = []string{"personal", "daily", "heartrate", "workout", "tag", "session", "spo2Daily", "stress", "heart_health", "ring_configuration"}
+		scopes = ouraemu.AllScopes
 	}
 	ds := &ouraemu.Dataset{Docs: map[string][]ouraemu.Doc{}, PersonalInfo: []byte(`{"id":"user-1","age":40,"weight":70.5,"height":1.8,"biological_sex":"female","email":"a@example.com"}`)}
 	srv := ouraemu.NewServer(ouraemu.Options{Dataset: ds, Tokens: map[string][]string{testToken: scopes}})
