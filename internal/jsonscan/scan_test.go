@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
+
+	"source-oura/internal/ouratest"
 )
 
 var jsonSamples = []string{
@@ -162,28 +163,7 @@ func FuzzValidJSON(f *testing.F) {
 }
 
 // samplePage builds a page like Oura's activity pages: n documents with 5-minute and per-minute series.
-func samplePage(n int, token string) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"data":[`)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"id":"%08d-ccdb-49bf-84f5-d06a77873f25","class_5_min":"%s","score":86,`+
-			`"contributors":{"meet_daily_targets":43,"move_every_hour":100,"recovery_time":100,"stay_active":98},`+
-			`"day":"2024-11-11","met":{"interval":60.0,"items":[`, i, strings.Repeat("0123", 72))
-		for j := range 1440 {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			fmt.Fprintf(&b, "%d.%d", j%7, j%10)
-		}
-		b.WriteString(`],"timestamp":"2024-11-11T04:00:00.000+01:00"},"steps":10234,"label":null,` +
-			`"timestamp":"2024-11-11T04:00:00+01:00","note":"caf\u00e9 \"quoted\""}`)
-	}
-	b.WriteString(`],"next_token":` + token + `}`)
-	return b.Bytes()
-}
+func samplePage(n int, token string) []byte { return ouratest.ActivityPage(n, token) }
 
 // TestPageReaderSplitsAsBytesArrive: the same elements and next_token whatever the read sizes, with
 // next_token before or after "data"; elements are Oura's bytes unchanged.
