@@ -16,21 +16,34 @@ func FuzzParseCatalog(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseCatalog("cat.json", data)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "catalog file cat.json: ") || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("error is not one line naming the file: %q", err)
-			}
-			return
-		}
-		if len(c.Streams) == 0 {
-			t.Fatal("accepted a catalog with no streams")
-		}
-		for _, s := range c.Streams {
-			if s.Stream.Name == "" || (s.SyncMode != FullRefresh && s.SyncMode != Incremental) {
-				t.Fatalf("accepted a stream the reader cannot run: %+v", s)
-			}
-		}
+		runnableOrOneLine(t, c, err)
 	})
+}
+
+// runnableOrOneLine fails unless a parsed catalog is one the reader can run (streams, each
+// with a name and a sync mode it knows) or err is one line naming the file.
+func runnableOrOneLine(t *testing.T, c *ConfiguredCatalog, err error) {
+	t.Helper()
+	if err != nil {
+		oneLineNaming(t, err, "catalog file cat.json: ")
+		return
+	}
+	if len(c.Streams) == 0 {
+		t.Fatal("accepted a catalog with no streams")
+	}
+	for _, s := range c.Streams {
+		if s.Stream.Name == "" || (s.SyncMode != FullRefresh && s.SyncMode != Incremental) {
+			t.Fatalf("accepted a stream the reader cannot run: %+v", s)
+		}
+	}
+}
+
+// oneLineNaming fails unless err is one line that starts with prefix, which names the file.
+func oneLineNaming(t *testing.T, err error, prefix string) {
+	t.Helper()
+	if !strings.HasPrefix(err.Error(), prefix) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error is not one line naming the file: %q", err)
+	}
 }
 
 // FuzzParseState: any bytes give a state or a one-line error naming the file; never a panic.
@@ -47,9 +60,7 @@ func FuzzParseState(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st, err := ParseState("state.json", data)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "state file state.json: ") || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("error is not one line naming the file: %q", err)
-			}
+			oneLineNaming(t, err, "state file state.json: ")
 			return
 		}
 		_, _ = st.Get(StreamDescriptor{Name: "daily_sleep"})
