@@ -315,7 +315,7 @@ func (w *leakWatch) authThroughBrowser(out string) {
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(os.Environ(), w.env...)
 	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
+	stderr := &protocoltest.SyncBuffer{} // the process writes while the test reads
 	cmd.Stdout, cmd.Stderr = &stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -356,24 +356,6 @@ func (w *leakWatch) authThroughBrowser(out string) {
 	}
 	w.runs = append(w.runs, r)
 	w.watchFile(out)
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process writing while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // freeLoopbackURL returns http://127.0.0.1:PORT for a port that was free a moment ago.

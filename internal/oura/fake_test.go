@@ -1,7 +1,6 @@
 package oura
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"source-oura/internal/fakeclock"
+	"source-oura/internal/protocoltest"
 )
 
 // seenRequest is what the fake server saw of one request.
@@ -75,22 +75,7 @@ func (f *fakeOura) requests() []seenRequest {
 }
 
 // syncBuffer collects log output from concurrent goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = protocoltest.SyncBuffer
 
 // newTestClient builds a client for base with fast backoffs and a debug logger writing to the returned
 // buffer. tweak adjusts the config; clk replaces the clock when not nil.
