@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 )
 
@@ -135,14 +136,7 @@ func TestLoopbackBaseURLNeverGoesThroughTheProxy(t *testing.T) {
 }
 
 // tokenPiece returns a 6-character piece of secret found in text, or "".
-func tokenPiece(text, secret string) string {
-	for i := 0; i+6 <= len(secret); i++ {
-		if strings.Contains(text, secret[i:i+6]) {
-			return secret[i : i+6]
-		}
-	}
-	return ""
-}
+func tokenPiece(text, secret string) string { return protocoltest.SecretPiece(text, secret) }
 
 // TestTokenEchoedLateInAnErrorIsMasked: the API answers 400 with an explanation that echoes the bearer
 // token from its 280th character on. The token is masked before the explanation is cut, so no piece of it

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"source-oura/internal/protocoltest"
 )
 
 const hostileToken = "tok-9f8e7d6c5b4a39281706f5e4d3c2b1a0ZYXW"
@@ -184,14 +185,7 @@ func TestTokenEchoedLateInAnErrorBodyIsMasked(t *testing.T) {
 }
 
 // secretPiece returns a 6-byte piece of secret found in text, or "".
-func secretPiece(text, secret string) string {
-	for i := 0; i+6 <= len(secret); i++ {
-		if strings.Contains(text, secret[i:i+6]) {
-			return secret[i : i+6]
-		}
-	}
-	return ""
-}
+func secretPiece(text, secret string) string { return protocoltest.SecretPiece(text, secret) }
 
 // TestEndlessNextTokenIsBounded: a server that hands out a fresh next_token on every page is followed for
 // the pages a one-day range may take and no further; the walk ends with an error saying so.

@@ -336,3 +336,15 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// SecretPiece returns the first 6-byte piece of secret found in text, or "". Six bytes is
+// protocol.MinSecretLength: a piece that long left by a cut or an echo is a leak.
+func SecretPiece(text, secret string) string {
+	const piece = 6
+	for i := 0; i+piece <= len(secret); i++ {
+		if strings.Contains(text, secret[i:i+piece]) {
+			return secret[i : i+piece]
+		}
+	}
+	return ""
+}
