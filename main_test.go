@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -122,8 +121,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 		t.Fatal("still running 5 s after SIGTERM")
 	}
 	t.Logf("exited %v after SIGTERM", time.Since(sent).Round(time.Millisecond))
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+	if code := protocoltest.ExitCode(t, err); code != 1 {
 		t.Fatalf("want exit 1, got %v", err)
 	}
 	status := map[string]string{}

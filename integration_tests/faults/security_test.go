@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -339,16 +338,7 @@ func (w *leakWatch) authThroughBrowser(out string) {
 			t.Errorf("browser: the redirect listener answered %d", resp.StatusCode)
 		}
 	}
-	err = cmd.Wait()
-	r := result{argv: args, stdout: stdout.Bytes(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatal(err)
-	}
+	r := result{argv: args, code: protocoltest.ExitCode(t, cmd.Wait()), stdout: stdout.Bytes(), stderr: stderr.String()}
 	r.decode(t)
 	r.checkInvariants(t)
 	if r.code != 0 {

@@ -257,16 +257,22 @@ func RunBinary(t testing.TB, bin string, r Run) Output {
 	if ctx.Err() != nil {
 		t.Fatalf("%s %v still running after %s; killed\nstdout tail:\n%s", filepath.Base(bin), r.Args, timeout, tail(stdout.Bytes()))
 	}
-	o := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	return Output{Code: ExitCode(t, err), Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+}
+
+// ExitCode returns the exit code behind the error of a finished exec.Cmd's Run or Wait (0 for
+// nil), and fails the test when the command did not run at all.
+func ExitCode(t testing.TB, err error) int {
+	t.Helper()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
+		return 0
 	case errors.As(err, &ee):
-		o.Code = ee.ExitCode()
-	default:
-		t.Fatalf("running %s %v: %v", filepath.Base(bin), r.Args, err)
+		return ee.ExitCode()
 	}
-	return o
+	t.Fatalf("running the command: %v", err)
+	return 0
 }
 
 func tail(b []byte) string {
