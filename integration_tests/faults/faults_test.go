@@ -23,18 +23,26 @@ import (
 // is expected to survive are sized within its retry budget (six attempts, backoff from 1 s,
 // Retry-After up to 120 s); the ones it must fail on go past it.
 
-// TestRateLimitStormRecovers: the first daily_sleep request is refused with 429 five
-// times, the most six attempts can absorb, and every fourth request after that once, all
-// with Retry-After: 1. The connector waits as asked and delivers the whole window once.
-func TestRateLimitStormRecovers(t *testing.T) {
-	t.Parallel()
+// readThrough reads the default streams from an emulator with faults f and fails unless the
+// read exits 0 with every stream complete and each document written exactly once.
+func readThrough(t *testing.T, f ouraemu.Faults) (*emulator, result) {
+	t.Helper()
 	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 5, RateLimitEvery: 4, RetryAfter: 1})
+	e.srv.SetFaults(f)
 	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d; errors: %s", r.code, traceText(r.errors()))
 	}
 	completeAndExact(t, r, defaultStreams...)
+	return e, r
+}
+
+// TestRateLimitStormRecovers: the first daily_sleep request is refused with 429 five
+// times, the most six attempts can absorb, and every fourth request after that once, all
+// with Retry-After: 1. The connector waits as asked and delivers the whole window once.
+func TestRateLimitStormRecovers(t *testing.T) {
+	t.Parallel()
+	e, r := readThrough(t, ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 5, RateLimitEvery: 4, RetryAfter: 1})
 	got := statusesOf(e.requestsFor("daily_sleep"))
 	if len(got) < 6 || !slices.Equal(got[:6], []int{429, 429, 429, 429, 429, 200}) {
 		t.Errorf("daily_sleep answers %v, want five 429s and then a 200", got)
@@ -176,13 +184,7 @@ func resumeLeavesNoGap(t *testing.T, e *emulator, f *files, cat protocol.Configu
 // replay of a request on a reused connection. The window arrives whole and once.
 func TestDroppedConnectionsAreRetried(t *testing.T) {
 	t.Parallel()
-	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(ouraemu.Faults{DropFirst: 2, DropEvery: 5})
-	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
-	if r.code != 0 {
-		t.Fatalf("exit %d; errors: %s", r.code, traceText(r.errors()))
-	}
-	completeAndExact(t, r, defaultStreams...)
+	e, _ := readThrough(t, ouraemu.Faults{DropFirst: 2, DropEvery: 5})
 	if n := e.faultCount(ouraemu.FaultDrop); n < 4 {
 		t.Errorf("%d connections dropped, want the first 2 and more after", n)
 	}
@@ -193,13 +195,7 @@ func TestDroppedConnectionsAreRetried(t *testing.T) {
 // the window arrives whole and once.
 func TestCutOffBodiesAreRetried(t *testing.T) {
 	t.Parallel()
-	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(ouraemu.Faults{TruncateFirst: 1, TruncateEvery: 4})
-	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
-	if r.code != 0 {
-		t.Fatalf("exit %d; errors: %s", r.code, traceText(r.errors()))
-	}
-	completeAndExact(t, r, defaultStreams...)
+	e, _ := readThrough(t, ouraemu.Faults{TruncateFirst: 1, TruncateEvery: 4})
 	if n := e.faultCount(ouraemu.FaultTruncate); n < 4 {
 		t.Errorf("%d bodies cut off, want at least 4", n)
 	}
@@ -300,16 +296,7 @@ func TestUnauthorizedMidSyncOAuthRefreshes(t *testing.T) {
 	if !bytes.Equal(compact.Bytes(), controls[0]) {
 		t.Errorf("the config file and the CONTROL config differ:\n%s\n%s", saved, controls[0])
 	}
-	var doc struct {
-		Credentials struct {
-			RefreshToken string `json:"refresh_token"`
-			AccessToken  string `json:"access_token"`
-		} `json:"credentials"`
-	}
-	if err := json.Unmarshal(saved, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if c := doc.Credentials; c.RefreshToken == refresh || c.RefreshToken == "" || c.AccessToken == access || c.AccessToken == "" {
+	if c := credentialsOf(t, saved); c.RefreshToken == refresh || c.RefreshToken == "" || c.AccessToken == access || c.AccessToken == "" {
 		t.Errorf("the saved config does not hold new tokens: %+v", c)
 	}
 	if info, err := os.Stat(config); err != nil || info.Mode().Perm() != 0o600 {

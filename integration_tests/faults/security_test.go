@@ -402,17 +402,9 @@ func TestTokensOnlyInAuthorizationHeader(t *testing.T) {
 	secrets := []string{apiKey, clientSecret, access, refresh}
 	valid := map[string]bool{apiKey: true, access: true}
 	for _, c := range r.controls() {
-		var doc struct {
-			Credentials struct {
-				AccessToken  string `json:"access_token"`
-				RefreshToken string `json:"refresh_token"`
-			} `json:"credentials"`
-		}
-		if err := json.Unmarshal(c, &doc); err != nil {
-			t.Fatal(err)
-		}
-		secrets = append(secrets, doc.Credentials.AccessToken, doc.Credentials.RefreshToken)
-		valid[doc.Credentials.AccessToken] = true
+		creds := credentialsOf(t, c)
+		secrets = append(secrets, creds.AccessToken, creds.RefreshToken)
+		valid[creds.AccessToken] = true
 	}
 	mu.Lock()
 	defer mu.Unlock()
