@@ -52,17 +52,13 @@ func TestAccountFlagServesAnotherPerson(t *testing.T) {
 }
 
 func TestAccountFlagErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"--account", "tok"},
-		{"--account", "=5"},
-		{"--account", "tok=abc"},
-		{"--account", "tok=0"},
-		{"--account", "tok=2", "--account", "tok=3"},
-		{"--account", "emu-token=2"},
-		{"--account", "x=2", "--token", "x"},
-	} {
-		if _, err := parseFlags(args, io.Discard); err == nil {
-			t.Errorf("parseFlags(%q) accepted", args)
-		}
-	}
+	flagsRefused(t,
+		[]string{"--account", "tok"},
+		[]string{"--account", "=5"},
+		[]string{"--account", "tok=abc"},
+		[]string{"--account", "tok=0"},
+		[]string{"--account", "tok=2", "--account", "tok=3"},
+		[]string{"--account", "emu-token=2"},
+		[]string{"--account", "x=2", "--token", "x"},
+	)
 }

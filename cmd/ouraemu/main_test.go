@@ -108,19 +108,25 @@ func TestServesGeneratedDataAndShutsDown(t *testing.T) {
 	}
 }
 
-func TestFlagErrors(t *testing.T) {
-	for _, args := range [][]string{
-		{"--days", "0"},
-		{"--page-size", "0"},
-		{"--token", ""},
-		{"--fail-every", "-1"},
-		{"extra"},
-		{"--nope"},
-	} {
+// flagsRefused fails for each argument list parseFlags accepts.
+func flagsRefused(t *testing.T, argsets ...[]string) {
+	t.Helper()
+	for _, args := range argsets {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
 		}
 	}
+}
+
+func TestFlagErrors(t *testing.T) {
+	flagsRefused(t,
+		[]string{"--days", "0"},
+		[]string{"--page-size", "0"},
+		[]string{"--token", ""},
+		[]string{"--fail-every", "-1"},
+		[]string{"extra"},
+		[]string{"--nope"},
+	)
 	c, err := parseFlags([]string{"--seed", "5"}, io.Discard)
 	if err != nil || c.sandboxSeed != 6 || c.addr != "127.0.0.1:8787" || c.days != 730 {
 		t.Errorf("defaults: %+v %v", c, err)
