@@ -33,6 +33,23 @@ func (o *recordingObserver) String() string {
 	return fmt.Sprint(o.events)
 }
 
+// wantHeard reads every page of f's list with a client tuned by tweak on clk (nil: the system
+// clock), and fails unless the observer heard want.
+func wantHeard(t *testing.T, f *fakeOura, tweak func(*Config), clk clock, want string) {
+	t.Helper()
+	c, _ := newTestClient(t, f.srv.URL, StaticToken(testToken), tweak, clk)
+	obs := &recordingObserver{}
+	p := c.Pages(listPath, nil)
+	for p.Next(WithRateLimitObserver(context.Background(), obs), discard) {
+	}
+	if err := p.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := obs.String(); got != want {
+		t.Errorf("observer heard %s, want %s", got, want)
+	}
+}
+
 // TestObserverHearsA429Wait: a 429 with Retry-After tells the observer when requests resume
 // (the clock's now plus Oura's wait), then that the retry is sent.
 func TestObserverHearsA429Wait(t *testing.T) {
@@ -47,17 +64,7 @@ func TestObserverHearsA429Wait(t *testing.T) {
 		},
 	})
 	clk := newFakeClock() // 12:00:00; retryablehttp still sleeps the real second
-	c, _ := newTestClient(t, f.srv.URL, StaticToken(testToken), func(cfg *Config) { cfg.MaxRetryAfter = 5 * time.Second }, clk)
-	obs := &recordingObserver{}
-	p := c.Pages(listPath, nil)
-	for p.Next(WithRateLimitObserver(context.Background(), obs), discard) {
-	}
-	if err := p.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := obs.String(), "[send wait until 12:00:01 send]"; got != want {
-		t.Errorf("observer heard %s, want %s", got, want)
-	}
+	wantHeard(t, f, func(cfg *Config) { cfg.MaxRetryAfter = 5 * time.Second }, clk, "[send wait until 12:00:01 send]")
 }
 
 // TestObserverHearsTheBudgetWait: the client's own rolling budget (here 1 request per 5 minutes)
@@ -73,17 +80,7 @@ func TestObserverHearsTheBudgetWait(t *testing.T) {
 		},
 	})
 	clk := newFakeClock()
-	c, _ := newTestClient(t, f.srv.URL, StaticToken(testToken), func(cfg *Config) { cfg.RequestsPer5Min = 1 }, clk)
-	obs := &recordingObserver{}
-	p := c.Pages(listPath, nil)
-	for p.Next(WithRateLimitObserver(context.Background(), obs), discard) {
-	}
-	if err := p.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := obs.String(), "[send wait until 12:05:00 send]"; got != want {
-		t.Errorf("observer heard %s, want %s", got, want)
-	}
+	wantHeard(t, f, func(cfg *Config) { cfg.RequestsPer5Min = 1 }, clk, "[send wait until 12:05:00 send]")
 }
 
 // TestObserverIgnoresOtherRetries: a 503 retried with backoff is an outage, not a rate limit.
@@ -97,15 +94,5 @@ func TestObserverIgnoresOtherRetries(t *testing.T) {
 			writeJSON(w, 200, `{"data":[],"next_token":null}`)
 		},
 	})
-	c, _ := newTestClient(t, f.srv.URL, StaticToken(testToken), nil, nil)
-	obs := &recordingObserver{}
-	p := c.Pages(listPath, nil)
-	for p.Next(WithRateLimitObserver(context.Background(), obs), discard) {
-	}
-	if err := p.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := obs.String(), "[send send]"; got != want {
-		t.Errorf("observer heard %s, want %s", got, want)
-	}
+	wantHeard(t, f, nil, nil, "[send send]")
 }
