@@ -188,16 +188,7 @@ func TestServerErrorBurstsAreRetried(t *testing.T) {
 				},
 			})
 			c, _ := newTestClient(t, f.srv.URL, StaticToken(testToken), func(cfg *Config) { cfg.MaxAttempts = 4 }, nil)
-			got, err := c.Get(context.Background(), docPath, nil)
-			if err != nil {
-				t.Fatalf("Get: %v", err)
-			}
-			if string(got) != `{"id":"u1"}` {
-				t.Errorf("body = %s", got)
-			}
-			if n := f.callsTo(docPath); n != 4 {
-				t.Errorf("server calls = %d, want 4", n)
-			}
+			getsU1After(t, context.Background(), c, f, 4)
 			if s := c.Stats(); s.Requests != 4 || s.Retries != 3 {
 				t.Errorf("stats = %+v, want 4 requests, 3 retries", s)
 			}
@@ -267,16 +258,7 @@ func TestDroppedConnectionsAreRetried(t *testing.T) {
 		},
 	})
 	c, logs := newTestClient(t, f.srv.URL, StaticToken(testToken), noKeepAlive, nil)
-	got, err := c.Get(context.Background(), docPath, nil)
-	if err != nil {
-		t.Fatalf("Get: %v", err)
-	}
-	if string(got) != `{"id":"u1"}` {
-		t.Errorf("body = %s", got)
-	}
-	if n := f.callsTo(docPath); n != 3 {
-		t.Errorf("server calls = %d, want 3", n)
-	}
+	getsU1After(t, context.Background(), c, f, 3)
 	if !strings.Contains(logs.String(), "retrying Oura request") {
 		t.Errorf("retries not logged at debug:\n%s", logs.String())
 	}
@@ -413,16 +395,7 @@ func TestSlowServerTimesOutAndIsRetried(t *testing.T) {
 			// A guard, not a timing assertion: without a working per-attempt timeout the call fails here.
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			got, err := c.Get(ctx, docPath, nil)
-			if err != nil {
-				t.Fatalf("Get: %v", err)
-			}
-			if string(got) != `{"id":"u1"}` {
-				t.Errorf("body = %s", got)
-			}
-			if n := f.callsTo(docPath); n != 2 {
-				t.Errorf("server calls = %d, want 2", n)
-			}
+			getsU1After(t, ctx, c, f, 2)
 			if !strings.Contains(logs.String(), "within 100ms") {
 				t.Errorf("the timeout is not named in the retry log:\n%s", logs.String())
 			}
@@ -508,5 +481,21 @@ func TestNewChecksConfig(t *testing.T) {
 	if c.maxAttempts != DefaultMaxAttempts || c.minBackoff != DefaultMinBackoff || c.maxBackoff != DefaultMaxBackoff ||
 		c.maxRetryAfter != DefaultMaxRetryAfter || c.userAgent != DefaultUserAgent {
 		t.Errorf("defaults not applied: %+v", c)
+	}
+}
+
+// getsU1After fails unless c gets the document {"id":"u1"} at docPath from f, which took
+// exactly calls requests (the failed attempts and the one that answered).
+func getsU1After(t *testing.T, ctx context.Context, c *Client, f *fakeOura, calls int) {
+	t.Helper()
+	got, err := c.Get(ctx, docPath, nil)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if string(got) != `{"id":"u1"}` {
+		t.Errorf("body = %s", got)
+	}
+	if n := f.callsTo(docPath); n != calls {
+		t.Errorf("server calls = %d, want %d", n, calls)
 	}
 }
