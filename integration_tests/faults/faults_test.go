@@ -23,13 +23,20 @@ import (
 // is expected to survive are sized within its retry budget (six attempts, backoff from 1 s,
 // Retry-After up to 120 s); the ones it must fail on go past it.
 
+// readFaulty reads the default streams (incremental, or in full) with a personal access token
+// from an emulator with faults f.
+func readFaulty(t *testing.T, f ouraemu.Faults, incremental bool) (*emulator, result) {
+	t.Helper()
+	e := newEmulator(t, emuOptions{})
+	e.srv.SetFaults(f)
+	return e, run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, incremental, defaultStreams...), nil)...)
+}
+
 // readThrough reads the default streams from an emulator with faults f and fails unless the
 // read exits 0 with every stream complete and each document written exactly once.
 func readThrough(t *testing.T, f ouraemu.Faults) (*emulator, result) {
 	t.Helper()
-	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(f)
-	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
+	e, r := readFaulty(t, f, false)
 	if r.code != 0 {
 		t.Fatalf("exit %d; errors: %s", r.code, traceText(r.errors()))
 	}
@@ -60,9 +67,7 @@ func TestRateLimitStormRecovers(t *testing.T) {
 // sync again later; the others finish.
 func TestRateLimitStormLongerThanAttemptsFails(t *testing.T) {
 	t.Parallel()
-	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 6, RetryAfter: 0})
-	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
+	e, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 6, RetryAfter: 0}, false)
 	failedClearly(t, r, "daily_sleep", protocol.TransientError, "rate limit", "6 attempts", "run the sync again later")
 	completeAndExact(t, r, without(defaultStreams, "daily_sleep")...)
 	if got := statusesOf(e.requestsFor("daily_sleep")); len(got) != 6 {
@@ -75,9 +80,7 @@ func TestRateLimitStormLongerThanAttemptsFails(t *testing.T) {
 // long Oura asked for and that the next sync resumes.
 func TestRetryAfterBeyondCapFailsFast(t *testing.T) {
 	t.Parallel()
-	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 1, RetryAfter: 3600})
-	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, true, defaultStreams...), nil)...)
+	e, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 1, RetryAfter: 3600}, true)
 	failedClearly(t, r, "daily_sleep", protocol.TransientError, "1h0m0s", "next sync resumes")
 	completeAndExact(t, r, without(defaultStreams, "daily_sleep")...)
 	if got := statusesOf(e.requestsFor("daily_sleep")); !slices.Equal(got, []int{429}) {
@@ -234,9 +237,7 @@ func TestSlowServerBeyondTimeoutFails(t *testing.T) {
 // stream fails with a transient error; the others finish.
 func TestNextTokenLoopFails(t *testing.T) {
 	t.Parallel()
-	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, EndlessNextToken: true})
-	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
+	e, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, EndlessNextToken: true}, false)
 	failedClearly(t, r, "daily_sleep", protocol.TransientError, "same next_token twice", "report it")
 	completeAndExact(t, r, without(defaultStreams, "daily_sleep")...)
 	if n := len(e.requestsFor("daily_sleep")); n > 3 {
@@ -369,9 +370,7 @@ func TestMissingScopeFailsOnlyItsStream(t *testing.T) {
 // user to update the app; the other streams finish.
 func TestUpgradeRequiredFailsThatStream(t *testing.T) {
 	t.Parallel()
-	e := newEmulator(t, emuOptions{})
-	e.srv.SetFaults(ouraemu.Faults{OnlyPaths: []string{"workout"}, UpgradeRequired: true})
-	r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
+	_, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"workout"}, UpgradeRequired: true}, false)
 	failedClearly(t, r, "workouts", protocol.ConfigError, "HTTP 426", "update the Oura mobile app")
 	completeAndExact(t, r, without(defaultStreams, "workouts")...)
 }
