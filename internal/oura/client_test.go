@@ -440,13 +440,7 @@ func TestCancelledContextStopsRetryWait(t *testing.T) {
 		<-responded
 		cancel()
 	}()
-	_, err := c.Get(ctx, docPath, nil)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	if n := f.callsTo(docPath); n != 1 {
-		t.Errorf("server calls = %d, want 1", n)
-	}
+	cancelledAfterOneCall(t, ctx, c, f)
 }
 
 func TestNewChecksConfig(t *testing.T) {
@@ -497,5 +491,17 @@ func getsU1After(t *testing.T, ctx context.Context, c *Client, f *fakeOura, call
 	}
 	if n := f.callsTo(docPath); n != calls {
 		t.Errorf("server calls = %d, want %d", n, calls)
+	}
+}
+
+// cancelledAfterOneCall fails unless a Get with ctx, which the caller cancels (or has
+// cancelled), ends with context.Canceled once f has been called once and no more.
+func cancelledAfterOneCall(t *testing.T, ctx context.Context, c *Client, f *fakeOura) {
+	t.Helper()
+	if _, err := c.Get(ctx, docPath, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if n := f.callsTo(docPath); n != 1 {
+		t.Errorf("server calls = %d, want 1", n)
 	}
 }

@@ -84,13 +84,7 @@ func TestRateWindowWaitObeysContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := c.Get(ctx, docPath, nil)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if n := f.callsTo(docPath); n != 1 {
-		t.Errorf("server calls = %d, want 1", n)
-	}
+	cancelledAfterOneCall(t, ctx, c, f)
 }
 
 func TestRateWindowRealClockWaitObeysContext(t *testing.T) {
