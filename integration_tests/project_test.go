@@ -198,3 +198,28 @@ func TestVersionAgrees(t *testing.T) {
 		t.Errorf("make build does not print the version it built:\n%s", out)
 	}
 }
+
+// TestTestSupportNeverShips: the packages that exist only to help tests (and the testing
+// package itself) are not linked into the connector, the emulator, bench or demo. They are
+// imported only from _test.go files; an import from ordinary code would ship test doubles.
+func TestTestSupportNeverShips(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	cmd := exec.Command(goTool, "list", "-deps", ".", "./cmd/ouraemu", "./cmd/bench", "./cmd/demo")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	testOnly := map[string]bool{
+		"testing": true, "source-oura/internal/protocoltest": true, "source-oura/internal/fakeclock": true,
+		"source-oura/internal/streamtest": true, "source-oura/internal/ouratest": true,
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if testOnly[pkg] {
+			t.Errorf("%s is linked into a binary; import it only from _test.go files", pkg)
+		}
+	}
+}
