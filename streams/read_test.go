@@ -56,22 +56,6 @@ func newFixture(t *testing.T, days, pageSize int, scopes ...string) *fixture {
 	return &fixture{ds: ds, srv: srv, url: hs.URL, dir: t.TempDir(), spec: spec}
 }
 
-func (f *fixture) file(t *testing.T, name string, v any) string {
-	t.Helper()
-	var b []byte
-	switch x := v.(type) {
-	case string:
-		b = []byte(x)
-	default:
-		b, _ = json.Marshal(x)
-	}
-	p := filepath.Join(f.dir, name)
-	if err := os.WriteFile(p, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func catalogOf(mode func(*streams.Stream) protocol.SyncMode, names ...string) protocol.ConfiguredCatalog {
 	var c protocol.ConfiguredCatalog
 	for _, s := range streams.AllStreams() {
