@@ -161,6 +161,10 @@ func run(years int, outPath, only string) error {
 	if rep.projection, err = b.projection(start5); err != nil {
 		return err
 	}
+	// 7. Hostile servers: the tests that serve them, each alone, for their peak memory.
+	if rep.hostile, err = b.hostile(); err != nil {
+		return err
+	}
 	text := rep.render()
 	fmt.Print(text)
 	if outPath != "" {
@@ -316,6 +320,7 @@ type report struct {
 	fullRequests, dailyRequests      map[string]int
 	validator                        []string
 	projection                       []projectionRun
+	hostile                          []hostileRun
 }
 
 func cpuModel() string {
@@ -404,5 +409,6 @@ func (r report) render() string {
 	w("## 5. Validator alone (`go test -bench BenchmarkValidate ./streams`)\n\n```\n%s\n```\n", strings.Join(r.validator, "\n"))
 	w("`fast` is the one-pass checker every record goes through; `jsonschema-v5` is decoding into a map plus jsonschema/v5, which the connector runs only for records that fail the fast check.\n")
 	b.WriteString(r.renderProjection())
+	b.WriteString(r.renderHostile())
 	return b.String()
 }
