@@ -88,9 +88,8 @@ func (e *Error) Error() string {
 				"requested with. Run `source-oura auth` again and finish within a few minutes")
 			return b.String()
 		}
-		b.WriteString(". Oura's refresh tokens work only once and every refresh hands out a new one, so this one " +
-			"was already used (for example by another copy of this config, or by an earlier run whose new token " +
-			"was not saved) or the user revoked the app's access")
+		// Kept short (about 200 characters besides Oura's own words): it is the one line a user sees.
+		b.WriteString(": it was already used (each works once) or access was revoked")
 		if e.EarlierAnswerLost {
 			b.WriteString("; an earlier refresh in this run got no answer, and Oura may have used the token then")
 		}
@@ -98,8 +97,7 @@ func (e *Error) Error() string {
 			fmt.Fprintf(&b, "; if your Oura app was registered on the newer developer portal (developer.ouraring.com), "+
 				"set credentials.oauth_app_type to developer_portal (token endpoint %s)", newPortalTokenURL)
 		}
-		b.WriteString(". To get a new refresh token, run `source-oura auth --client-id ID --client-secret SECRET` " +
-			"and use the config file it writes, or in Airbyte open the source's settings and authenticate it again")
+		b.WriteString(". Run `source-oura auth` again, or authenticate it again in the Airbyte source's settings")
 	case BadClient:
 		fmt.Fprintf(&b, "Oura did not accept the OAuth client (%s): check credentials.client_id and "+
 			"credentials.client_secret against your Oura API application", e.said())

@@ -241,6 +241,10 @@ func TestReusedRefreshTokenGivesAClearConfigError(t *testing.T) {
 		t.Fatalf("err = %#v, want a Revoked invalid_grant", err)
 	}
 	msg := err.Error()
+	t.Logf("%d characters: %s", len(msg), msg)
+	if len(msg) > 260 {
+		t.Errorf("the message is %d characters; the one line a user sees should stay near 200", len(msg))
+	}
 	for _, want := range []string{"already used", "source-oura auth", "authenticate it again", "invalid_grant"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q: %s", want, msg)
