@@ -52,7 +52,7 @@ fuzz: ## every fuzz target for a fixed number of executions; seeds live in the t
 	$(call fuzz-run,FuzzParseAnyCatalog,./protocol,300000x)
 	$(call fuzz-run,FuzzParse,./internal/config,120000x)
 	$(call fuzz-run,FuzzValidJSON,./internal/jsonscan,50000x)
-	$(call fuzz-run,FuzzFastCheck,./streams,100000x)
+	$(call fuzz-run,FuzzFastCheck,./schemas,100000x)
 	$(call fuzz-run,FuzzForRead,./internal/jsonscan,250000x)
 
 demo: ## offline: emulator + check + discover + read of all 19 streams

@@ -6,6 +6,9 @@
 // purpose: no required keys, additionalProperties left open and enumerations
 // described in prose instead of an enum keyword, because Oura omits keys and
 // adds values over time and a record must never fail validation for that.
+//
+// The record Validator (validate.go) lives here too, next to the files it compiles, so that
+// streams/ holds only the stream table and the one reader.
 package schemas
 
 import (

@@ -8,6 +8,7 @@ import (
 	"source-oura/internal/oura"
 	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
+	"source-oura/schemas"
 )
 
 // directReader is a Reader of one stream at a time against a hand-made server at baseURL, for
@@ -19,7 +20,7 @@ func directReader(t *testing.T, baseURL string, end time.Time, days, prefetch in
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := NewValidator()
+	v, err := schemas.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
 	"source-oura/protocol"
+	"source-oura/schemas"
 	"source-oura/streams"
 )
 
@@ -205,7 +206,7 @@ func TestAccountColumnIsNotAskedOfOura(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	validator, err := streams.NewValidator()
+	validator, err := schemas.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"source-oura/internal/protocoltest"
 	"source-oura/internal/streamtest"
 	"source-oura/protocol"
+	"source-oura/schemas"
 	"source-oura/streams"
 )
 
@@ -122,7 +123,7 @@ func (f *fixture) read(t *testing.T, cfgJSON string, cat protocol.ConfiguredCata
 	if err != nil {
 		t.Fatal(err)
 	}
-	validator, err := streams.NewValidator()
+	validator, err := schemas.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}

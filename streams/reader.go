@@ -16,6 +16,7 @@ import (
 	"source-oura/internal/jsonscan"
 	"source-oura/internal/oura"
 	"source-oura/protocol"
+	"source-oura/schemas"
 )
 
 // Job is one configured stream to read.
@@ -47,7 +48,7 @@ type Reader struct {
 	// written (heart_rate and ring_battery_level have one window per 30 days).
 	Prefetch int
 	// Validator checks every record; it is required.
-	Validator *Validator
+	Validator *schemas.Validator
 	Now       func() time.Time
 	// Progress, when set, is told what each stream does, for a person watching (nil: nothing).
 	Progress Progress

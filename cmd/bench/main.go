@@ -295,7 +295,7 @@ func measure(bin string, args ...string) (measurement, error) {
 
 // validatorBench runs the validator's Go benchmark and keeps its result lines.
 func validatorBench() ([]string, error) {
-	out, err := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkValidate", "-benchtime", "1s", "./streams").CombinedOutput()
+	out, err := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkValidate", "-benchtime", "1s", "./schemas").CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("validator benchmark: %v\n%s", err, out)
 	}
@@ -406,7 +406,7 @@ func (r report) render() string {
 	w("| **total** | %d | %d |\n\n", tf, td)
 	w("Page size is the emulator's default (1000 documents). streams/requests_test.go asserts these are the minimum the API's rules allow.\n\n")
 
-	w("## 5. Validator alone (`go test -bench BenchmarkValidate ./streams`)\n\n```\n%s\n```\n", strings.Join(r.validator, "\n"))
+	w("## 5. Validator alone (`go test -bench BenchmarkValidate ./schemas`)\n\n```\n%s\n```\n", strings.Join(r.validator, "\n"))
 	w("`fast` is the one-pass checker every record goes through; `jsonschema-v5` is decoding into a map plus jsonschema/v5, which the connector runs only for records that fail the fast check.\n")
 	b.WriteString(r.renderProjection())
 	b.WriteString(r.renderHostile())

@@ -11,6 +11,7 @@ import (
 	"source-oura/internal/config"
 	"source-oura/internal/oura"
 	"source-oura/protocol"
+	"source-oura/schemas"
 	"source-oura/streams"
 )
 
@@ -35,7 +36,7 @@ func (r *run) read(ctx context.Context) int {
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
-	validator, err := streams.NewValidator()
+	validator, err := schemas.NewValidator()
 	if err != nil {
 		return fail(protocol.SystemError, "The connector's stream schemas do not compile: "+err.Error())
 	}

@@ -1,4 +1,4 @@
-package streams
+package schemas_test
 
 import (
 	"encoding/json"
@@ -11,10 +11,11 @@ import (
 	"source-oura/internal/jsonscan"
 	"source-oura/internal/ouraemu"
 	"source-oura/schemas"
+	"source-oura/streams"
 )
 
 // v5Valid is the reference: the record decoded and checked by jsonschema/v5.
-func v5Valid(t testing.TB, v *Validator, stream string, raw []byte) bool {
+func v5Valid(t testing.TB, v *schemas.Validator, stream string, raw []byte) bool {
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return false
@@ -22,9 +23,9 @@ func v5Valid(t testing.TB, v *Validator, stream string, raw []byte) bool {
 	return len(v.Check(stream, doc)) == 0
 }
 
-func newValidatorT(t testing.TB) *Validator {
+func newValidatorT(t testing.TB) *schemas.Validator {
 	t.Helper()
-	v, err := NewValidator()
+	v, err := schemas.NewValidator()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +34,8 @@ func newValidatorT(t testing.TB) *Validator {
 
 func TestEveryStreamHasAFastSchema(t *testing.T) {
 	v := newValidatorT(t)
-	for _, s := range registry {
-		if v.fast[s.Name] == nil {
+	for _, s := range streams.AllStreams() {
+		if v.Schema(s.Name) == nil {
 			doc, _ := schemas.Get(s.Name)
 			_, err := jsonscan.Compile(doc)
 			t.Errorf("%s: no fast schema: %v", s.Name, err)
@@ -122,13 +123,13 @@ func TestFastCheckAgreesWithJSONSchema(t *testing.T) {
 	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
 	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 11, First: last.AddDate(0, 0, -60), Last: last})
 	rng := rand.New(rand.NewSource(1))
-	for _, s := range registry {
+	for _, s := range streams.AllStreams() {
 		var docs [][]byte
-		if s.Params == Single {
+		if s.Params == streams.Single {
 			docs = [][]byte{ds.PersonalInfo}
 		}
 		for i, d := range ds.Docs[s.Path] {
-			if s.Params == DateTimes && i%50 != 0 {
+			if s.Params == streams.DateTimes && i%50 != 0 {
 				continue // a sample of the time series is plenty
 			}
 			docs = append(docs, d.JSON)
@@ -136,7 +137,7 @@ func TestFastCheckAgreesWithJSONSchema(t *testing.T) {
 		if len(docs) == 0 {
 			continue
 		}
-		f := v.fast[s.Name]
+		f := v.Schema(s.Name)
 		for _, raw := range docs {
 			cur, ok := fastCheck(f, raw, s.Cursor)
 			if !ok || !v5Valid(t, v, s.Name, raw) {
@@ -205,11 +206,11 @@ func FuzzFastCheck(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	v, err := NewValidator()
+	v, err := schemas.NewValidator()
 	if err != nil {
 		f.Fatal(err)
 	}
-	fs := v.fast["heart_rate"]
+	fs := v.Schema("heart_rate")
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		_, ok := fastCheck(fs, raw, "timestamp")
 		if !ok {
@@ -229,7 +230,7 @@ func BenchmarkValidate(b *testing.B) {
 	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
 	ds := ouraemu.Generate(ouraemu.GenOptions{Seed: 11, First: last.AddDate(0, 0, -30), Last: last})
 	for _, name := range []string{"heart_rate", "daily_activity", "sleep_periods"} {
-		s, _ := Lookup(name)
+		s, _ := streams.Lookup(name)
 		docs := ds.Docs[s.Path]
 		var size int64
 		for _, d := range docs {
@@ -259,7 +260,7 @@ func BenchmarkValidate(b *testing.B) {
 }
 
 // TestFormatsMatchTheReference: the hand-written date and date-time checks agree with
-// time.Parse and with dateTimeRe, which jsonschema/v5 uses.
+// time.Parse and with the date-time pattern which jsonschema/v5 uses.
 func TestFormatsMatchTheReference(t *testing.T) {
 	for _, s := range []string{"2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-4-01", "20240101", "2024-01-01x", "0000-01-01", "2024-12-31"} {
 		_, err := time.Parse("2006-01-02", s)
@@ -269,8 +270,8 @@ func TestFormatsMatchTheReference(t *testing.T) {
 	}
 	for _, s := range []string{"2024-01-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01 00:00:00.123+02:00", "2024-01-01T00:00:00.+02:00",
 		"2024-01-01T00:00:00+0200", "2024-01-01T00:00:00+02", "2024-01-01T00:00Z", "2024-01-01", "2024-01-01T00:00:00.5-05:00", "x024-01-01T00:00:00"} {
-		if jsonscan.IsDateTime([]byte(s)) != dateTimeRe.MatchString(s) {
-			t.Errorf("date-time %q: fast %v, regexp %v", s, jsonscan.IsDateTime([]byte(s)), dateTimeRe.MatchString(s))
+		if jsonscan.IsDateTime([]byte(s)) != schemas.DateTimeRe.MatchString(s) {
+			t.Errorf("date-time %q: fast %v, regexp %v", s, jsonscan.IsDateTime([]byte(s)), schemas.DateTimeRe.MatchString(s))
 		}
 	}
 }

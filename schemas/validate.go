@@ -1,4 +1,4 @@
-package streams
+package schemas
 
 import (
 	"bytes"
@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"source-oura/internal/jsonscan"
-	"source-oura/schemas"
 )
 
 // dateTimeRe accepts what Oura sends: RFC 3339 date-times with or without a UTC offset (the
@@ -33,7 +30,7 @@ type Validator struct {
 	fast    map[string]*jsonscan.Schema
 }
 
-// NewValidator compiles every stream's schema.
+// NewValidator compiles every embedded schema, so any stream the catalog lists can be checked.
 func NewValidator() (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft7
@@ -43,22 +40,22 @@ func NewValidator() (*Validator, error) {
 		return !ok || dateTimeRe.MatchString(s)
 	}
 	v := &Validator{schemas: map[string]*jsonschema.Schema{}, fast: map[string]*jsonscan.Schema{}}
-	for _, s := range registry {
-		doc, err := schemas.Get(s.Name)
+	for _, name := range Names() {
+		doc, err := Get(name)
 		if err != nil {
 			return nil, err
 		}
-		url := s.Name + ".json"
+		url := name + ".json"
 		if err := c.AddResource(url, bytes.NewReader(doc)); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", s.Name, err)
+			return nil, fmt.Errorf("schema %s: %w", name, err)
 		}
 		sch, err := c.Compile(url)
 		if err != nil {
-			return nil, fmt.Errorf("schema %s: %w", s.Name, err)
+			return nil, fmt.Errorf("schema %s: %w", name, err)
 		}
-		v.schemas[s.Name] = sch
+		v.schemas[name] = sch
 		if f, err := jsonscan.Compile(doc); err == nil {
-			v.fast[s.Name] = f
+			v.fast[name] = f
 		}
 	}
 	return v, nil
@@ -130,48 +127,4 @@ func (v *Validator) Check(stream string, record any) []string {
 	walk(ve)
 	sort.Strings(out)
 	return out
-}
-
-// schemaWarnings counts validation failures per (stream, field path) and says which ones are
-// new, so each is logged once.
-type schemaWarnings struct {
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-// add records one failure and reports whether it is the first of its kind.
-func (w *schemaWarnings) add(stream, failure string) bool {
-	key := stream + " " + fieldOf(failure)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.counts == nil {
-		w.counts = map[string]int{}
-	}
-	w.counts[key]++
-	return w.counts[key] == 1
-}
-
-// fieldOf strips array indexes so that /met/items/3 and /met/items/9 count as one field.
-func fieldOf(failure string) string {
-	path, _, _ := strings.Cut(failure, ": ")
-	parts := strings.Split(path, "/")
-	for i, p := range parts {
-		if p != "" && strings.Trim(p, "0123456789") == "" {
-			parts[i] = "*"
-		}
-	}
-	return strings.Join(parts, "/")
-}
-
-// total returns the failures counted for one stream.
-func (w *schemaWarnings) total(stream string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for k, c := range w.counts {
-		if strings.HasPrefix(k, stream+" ") {
-			n += c
-		}
-	}
-	return n
 }
