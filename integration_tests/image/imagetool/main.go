@@ -80,6 +80,23 @@ func readFile(path string) ([]byte, error) {
 	return b, nil
 }
 
+// readObject reads the JSON object in the file at path. Anything else, null included, is an
+// error naming the file: the configs and outputs this tool edits are objects.
+func readObject(path string) (map[string]any, error) {
+	raw, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if obj == nil {
+		return nil, fmt.Errorf("%s: null where a JSON object was expected", path)
+	}
+	return obj, nil
+}
+
 // scenarios prints what the CDK's standard tests take from acceptance-test-config.yml and
 // metadata.yaml, one per line: "connection CONFIG_PATH succeed|failed", "basic_read CONFIG_PATH"
 // and "stream NAME" for each of metadata.yaml's suggestedStreams (the streams a basic read
@@ -191,13 +208,9 @@ func catalog(discoverPath string, names []string, out io.Writer) error {
 // oauthConfig turns the emulator's api_key config and the OAuth line it printed into an OAuth
 // config: same base_url and start, the refresh token instead of the API key.
 func oauthConfig(configPath, logPath string, out io.Writer) error {
-	raw, err := readFile(configPath)
+	cfg, err := readObject(configPath)
 	if err != nil {
 		return err
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return fmt.Errorf("%s: %w", configPath, err)
 	}
 	logText, err := readFile(logPath)
 	if err != nil {
@@ -226,14 +239,11 @@ func oauthConfig(configPath, logPath string, out io.Writer) error {
 
 // field prints the string at a dotted path of a JSON object.
 func field(path, dotted string, out io.Writer) error {
-	raw, err := readFile(path)
+	obj, err := readObject(path)
 	if err != nil {
 		return err
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
+	var v any = obj
 	for _, k := range strings.Split(dotted, ".") {
 		m, _ := v.(map[string]any)
 		v = m[k]
@@ -249,13 +259,9 @@ func field(path, dotted string, out io.Writer) error {
 // localConfig prints the config at path with base_url replaced, so that a fixture written for
 // the real API (integration_tests/invalid_config.json) is tried against the emulator instead.
 func localConfig(path, baseURL string, out io.Writer) error {
-	raw, err := readFile(path)
+	cfg, err := readObject(path)
 	if err != nil {
 		return err
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	cfg["base_url"] = baseURL
 	return json.NewEncoder(out).Encode(cfg)
@@ -265,13 +271,9 @@ func localConfig(path, baseURL string, out io.Writer) error {
 // file in place (keeping its owner and mode), so that the next run must spend the refresh
 // token the last run saved: the only way to see that the saved one is the live one.
 func forgetAccessToken(path string) error {
-	raw, err := readFile(path)
+	cfg, err := readObject(path)
 	if err != nil {
 		return err
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	creds, ok := cfg["credentials"].(map[string]any)
 	if !ok {
