@@ -177,6 +177,21 @@ func (p *PageReader) fill() error {
 	return nil
 }
 
+// separator moves past the byte c at offset i after a member or element: a comma leads to
+// onComma, closer to onClose; anything else is not JSON and reports false.
+func (p *PageReader) separator(c byte, i int, closer byte, onComma, onClose pageState) bool {
+	switch c {
+	case ',':
+		p.state = onComma
+	case closer:
+		p.state = onClose
+	default:
+		return false
+	}
+	p.pos += i + 1
+	return true
+}
+
 // step advances the state machine by one token. It reports an element when got is true; stShort means more
 // bytes are needed to take the step (nothing was consumed).
 func (p *PageReader) step() (el Element, got bool, st status, err error) {
@@ -293,25 +308,11 @@ func (p *PageReader) step() (el Element, got bool, st status, err error) {
 		p.state = psElemAfter
 		return Element{Raw: raw, Result: res}, true, stOK, nil
 	case psElemAfter:
-		switch b[i] {
-		case ',':
-			p.pos += i + 1
-			p.state = psElem
-		case ']':
-			p.pos += i + 1
-			p.state = psAfter
-		default:
+		if !p.separator(b[i], i, ']', psElem, psAfter) {
 			return el, false, stSyntax, nil
 		}
 	case psAfter:
-		switch b[i] {
-		case ',':
-			p.pos += i + 1
-			p.state = psKey
-		case '}':
-			p.pos += i + 1
-			p.state = psTrail
-		default:
+		if !p.separator(b[i], i, '}', psKey, psTrail) {
 			return el, false, stSyntax, nil
 		}
 	case psTrail:

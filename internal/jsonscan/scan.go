@@ -339,19 +339,29 @@ func (sc *scanner) object(i int, s *Schema, want typeSet, depth int) (int, bool,
 				}
 			}
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false, sc.short()
-		}
-		switch b[i] {
-		case '}':
-			return i + 1, valid, stOK
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return i, false, stSyntax
+		var done bool
+		if i, done, st = sc.afterMember(i, '}'); st != stOK || done {
+			return i, valid && st == stOK, st
 		}
 	}
+}
+
+// afterMember reads what follows a member of an object or an element of an array: closer ends
+// the container (done, i just past it), a comma leads to the next member (i at its first byte),
+// anything else is a syntax error.
+func (sc *scanner) afterMember(i int, closer byte) (int, bool, status) {
+	b := sc.b
+	i = skipSpace(b, i)
+	if i >= len(b) {
+		return i, false, sc.short()
+	}
+	switch b[i] {
+	case closer:
+		return i + 1, true, stOK
+	case ',':
+		return skipSpace(b, i+1), false, stOK
+	}
+	return i, false, stSyntax
 }
 
 func (sc *scanner) array(i int, s *Schema, depth int) (int, bool, status) {
@@ -378,17 +388,9 @@ func (sc *scanner) array(i int, s *Schema, depth int) (int, bool, status) {
 			valid = false
 			sc.annotate(depth, strconv.Itoa(n))
 		}
-		i = skipSpace(b, i)
-		if i >= len(b) {
-			return i, false, sc.short()
-		}
-		switch b[i] {
-		case ']':
-			return i + 1, valid, stOK
-		case ',':
-			i = skipSpace(b, i+1)
-		default:
-			return i, false, stSyntax
+		var done bool
+		if i, done, st = sc.afterMember(i, ']'); st != stOK || done {
+			return i, valid && st == stOK, st
 		}
 	}
 }

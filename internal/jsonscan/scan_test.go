@@ -18,7 +18,7 @@ var jsonSamples = []string{
 	`"\u00e9\n\t\"\\\/"`, "\"\xff\xfe\"", `{"a":1,"a":2}`, "[1,\n2]",
 	// invalid
 	``, ` `, `{`, `}`, `[1,]`, `{"a":1,}`, `{"a"}`, `{a:1}`, `01`, `1.`, `.5`, `1e`, `-`, `+1`, `tru`, `nul`,
-	`"abc`, `"\x"`, `"\u12"`, "\"a\nb\"", `[1 2]`, `{"a":1 "b":2}`, `1 2`, `{"data":[1]}x`, `NaN`, `"\u00zz"`,
+	`"abc`, `"\x"`, `"\u12"`, "\"a\nb\"", `[1 2]`, `[1;2]`, `{"a":1 "b":2}`, `{"a":1;"b":2}`, `1 2`, `{"data":[1]}x`, `NaN`, `"\u00zz"`,
 	nested(MaxDepth), strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 }
 
@@ -250,6 +250,8 @@ func TestPageShapeErrors(t *testing.T) {
 		`{"data":[],"next_token":5}`:           ErrBadNextToken,
 		`<html>bad gateway</html>`:             ErrSyntax,
 		`{"data":[1,]}`:                        ErrSyntax,
+		`{"data":[1;2]}`:                       ErrSyntax,
+		`{"data":[];"next_token":null}`:        ErrSyntax,
 		`{"data":[],"next_token":"x"} garbage`: ErrSyntax,
 	} {
 		_, _, err := readPage(strings.NewReader(body), nil)
