@@ -70,38 +70,44 @@ func (s *Server) handleToken(r *http.Request) reply {
 	s.authMu.Lock()
 	defer s.authMu.Unlock()
 	var scopes []string
+	var refused string // why the grant is refused: Oura answers each such case invalid_grant
 	switch grant {
 	case "authorization_code":
 		code, ok := s.codes[form.Get("code")]
 		switch {
 		case !ok:
-			return oauthError(http.StatusBadRequest, "invalid_grant", "unknown authorization code")
+			refused = "unknown authorization code"
 		case code.used:
-			return oauthError(http.StatusBadRequest, "invalid_grant", "authorization code already used")
+			refused = "authorization code already used"
 		case !s.now().Before(code.expires):
-			return oauthError(http.StatusBadRequest, "invalid_grant", "authorization code expired")
+			refused = "authorization code expired"
 		case code.clientID != clientID:
-			return oauthError(http.StatusBadRequest, "invalid_grant", "authorization code was issued to another client")
+			refused = "authorization code was issued to another client"
 		case code.redirectURI != form.Get("redirect_uri"):
-			return oauthError(http.StatusBadRequest, "invalid_grant", "redirect_uri does not match the authorization request")
+			refused = "redirect_uri does not match the authorization request"
+		default:
+			code.used = true
+			scopes = code.scopes
 		}
-		code.used = true
-		scopes = code.scopes
 	case "refresh_token":
 		rt, ok := s.refresh[form.Get("refresh_token")]
 		switch {
 		case !ok:
-			return oauthError(http.StatusBadRequest, "invalid_grant", "unknown refresh token")
+			refused = "unknown refresh token"
 		case rt.used:
-			return oauthError(http.StatusBadRequest, "invalid_grant", "refresh token already used or revoked")
+			refused = "refresh token already used or revoked"
 		case rt.clientID != clientID:
-			return oauthError(http.StatusBadRequest, "invalid_grant", "refresh token was issued to another client")
+			refused = "refresh token was issued to another client"
+		default:
+			rt.used = true
+			scopes = rt.scopes
 		}
-		rt.used = true
-		scopes = rt.scopes
 	default:
 		return oauthError(http.StatusBadRequest, "unsupported_grant_type",
 			"grant_type must be authorization_code or refresh_token")
+	}
+	if refused != "" {
+		return oauthError(http.StatusBadRequest, "invalid_grant", refused)
 	}
 
 	body, err := json.Marshal(tokenResponse{
