@@ -15,6 +15,7 @@ import (
 	"source-oura/internal/cli"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 	"source-oura/streams"
 )
@@ -297,7 +298,7 @@ func TestUnauthorizedMidSyncOAuthRefreshes(t *testing.T) {
 	if !bytes.Equal(compact.Bytes(), controls[0]) {
 		t.Errorf("the config file and the CONTROL config differ:\n%s\n%s", saved, controls[0])
 	}
-	if c := credentialsOf(t, saved); c.RefreshToken == refresh || c.RefreshToken == "" || c.AccessToken == access || c.AccessToken == "" {
+	if c := protocoltest.CredentialsOf(t, saved); c.RefreshToken == refresh || c.RefreshToken == "" || c.AccessToken == access || c.AccessToken == "" {
 		t.Errorf("the saved config does not hold new tokens: %+v", c)
 	}
 	if info, err := os.Stat(config); err != nil || info.Mode().Perm() != 0o600 {

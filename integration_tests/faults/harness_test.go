@@ -313,24 +313,6 @@ func apiKeyConfig(baseURL, token string) map[string]any {
 	}
 }
 
-// oauthTokens are the tokens in a config's credentials.
-type oauthTokens struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-}
-
-// credentialsOf reads the tokens of a config document (a file, or a CONTROL message's config).
-func credentialsOf(t *testing.T, config []byte) oauthTokens {
-	t.Helper()
-	var doc struct {
-		Credentials oauthTokens `json:"credentials"`
-	}
-	if err := json.Unmarshal(config, &doc); err != nil {
-		t.Fatalf("config is not JSON: %v", err)
-	}
-	return doc.Credentials
-}
-
 // oauthConfig is a config reading the sync window with OAuth credentials, pretty-printed as
 // a person would keep it.
 func oauthConfig(baseURL, refresh, access string, expiry time.Time) string {

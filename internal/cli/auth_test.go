@@ -142,25 +142,6 @@ func (f *oauthFixture) read(t *testing.T, config, catalog string) result {
 	return runEnv(t, Env{Now: f.clock.Now}, "read", "--config", config, "--catalog", catalog)
 }
 
-// oauthCreds is the credentials object of a config.
-type oauthCreds struct {
-	RefreshToken string `json:"refresh_token"`
-	AccessToken  string `json:"access_token"`
-	Expiry       string `json:"token_expiry_date"`
-	ClientSecret string `json:"client_secret"`
-}
-
-func credsOf(t *testing.T, doc []byte) oauthCreds {
-	t.Helper()
-	var c struct {
-		Credentials oauthCreds `json:"credentials"`
-	}
-	if err := json.Unmarshal(doc, &c); err != nil {
-		t.Fatalf("config %s: %v", doc, err)
-	}
-	return c.Credentials
-}
-
 // controlConfigs returns the configs of the CONTROL messages of a run.
 func controlConfigs(t *testing.T, r result) [][]byte {
 	t.Helper()
@@ -250,7 +231,7 @@ func TestOAuthByHandReadsKeepTheirConfigFileWorking(t *testing.T) {
 		if !bytes.Equal(compact.Bytes(), configs[0]) {
 			t.Errorf("run %d: the file and the CONTROL config differ:\n%s\n%s", run+1, file, configs[0])
 		}
-		c := credsOf(t, file)
+		c := protocoltest.CredentialsOf(t, file)
 		if c.RefreshToken == prev || c.RefreshToken == "" || c.AccessToken == "" {
 			t.Errorf("run %d: the file was not given new tokens: %+v", run+1, c)
 		}
@@ -321,7 +302,7 @@ func TestOAuthByHandReadsKeepTheirConfigFileWorking(t *testing.T) {
 		}
 	}
 	leakCheck(t, r, secrets...)
-	if now, _ := os.ReadFile(stale); credsOf(t, now).RefreshToken != original {
+	if now, _ := os.ReadFile(stale); protocoltest.CredentialsOf(t, now).RefreshToken != original {
 		t.Error("the stale config file was changed")
 	}
 }
@@ -347,7 +328,7 @@ func TestOAuthSandboxReadWithConcurrentStreamsRefreshesOnce(t *testing.T) {
 		}
 	}
 	// The token the emulator issued has no scopes: only the sandbox accepts it, as with Oura.
-	leakCheck(t, r, oauthClientSecret, credsOf(t, controlConfigs(t, r)[0]).RefreshToken)
+	leakCheck(t, r, oauthClientSecret, protocoltest.CredentialsOf(t, controlConfigs(t, r)[0]).RefreshToken)
 }
 
 func TestOAuthReadOnlyConfigWarnsAndSyncs(t *testing.T) {
@@ -382,7 +363,7 @@ func TestOAuthReadOnlyConfigWarnsAndSyncs(t *testing.T) {
 	if after, _ := os.ReadFile(cfg); !bytes.Equal(before, after) {
 		t.Error("a read-only config file was changed")
 	}
-	leakCheck(t, r, oauthClientSecret, credsOf(t, configs[0]).RefreshToken, credsOf(t, configs[0]).AccessToken)
+	leakCheck(t, r, oauthClientSecret, protocoltest.CredentialsOf(t, configs[0]).RefreshToken, protocoltest.CredentialsOf(t, configs[0]).AccessToken)
 }
 
 func TestOAuthCheckRefreshesAndEmitsTheConfig(t *testing.T) {
@@ -679,10 +660,10 @@ func TestOAuthPortalAppRefreshes(t *testing.T) {
 				t.Errorf("WARNs about oauth_app_type: %q; want %d", warns, tc.warns)
 			}
 			configs := controlConfigs(t, r)
-			if len(configs) != 1 || credsOf(t, configs[0]).RefreshToken == rt {
+			if len(configs) != 1 || protocoltest.CredentialsOf(t, configs[0]).RefreshToken == rt {
 				t.Fatalf("%d CONTROL messages; want one with the new refresh token", len(configs))
 			}
-			leakCheck(t, r, oauthClientSecret, rt, credsOf(t, configs[0]).RefreshToken)
+			leakCheck(t, r, oauthClientSecret, rt, protocoltest.CredentialsOf(t, configs[0]).RefreshToken)
 		})
 	}
 }
@@ -776,8 +757,8 @@ func TestAuthClientSecretSources(t *testing.T) {
 				t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
 			file, _ := os.ReadFile(out)
-			if credsOf(t, file).ClientSecret != oauthClientSecret {
-				t.Errorf("config holds client_secret %q", credsOf(t, file).ClientSecret)
+			if protocoltest.CredentialsOf(t, file).ClientSecret != oauthClientSecret {
+				t.Errorf("config holds client_secret %q", protocoltest.CredentialsOf(t, file).ClientSecret)
 			}
 			if got := strings.Contains(r.stderr, "Client secret of your Oura API application"); got != tc.wantPrompt || prompted != btoi(tc.wantPrompt) {
 				t.Errorf("prompt on stderr %v, read %d times; want %v\nstderr: %s", got, prompted, tc.wantPrompt, r.stderr)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
 	"source-oura/protocol"
 )
 
@@ -215,7 +216,7 @@ func TestOAuthReadsWorkWhenTheConfigFolderIsReadOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		configs := controlConfigs(t, r)
-		if len(configs) != 1 || credsOf(t, file).RefreshToken != credsOf(t, configs[0]).RefreshToken {
+		if len(configs) != 1 || protocoltest.CredentialsOf(t, file).RefreshToken != protocoltest.CredentialsOf(t, configs[0]).RefreshToken {
 			t.Fatalf("run %d: the file does not hold the new refresh token:\n%s", run, file)
 		}
 	}
@@ -266,7 +267,7 @@ func TestOAuthRewriteKeepsEditsMadeDuringTheRun(t *testing.T) {
 	if !strings.Contains(string(file), `"max_concurrent_streams": 2`) {
 		t.Errorf("the edit made during the run was lost:\n%s", file)
 	}
-	if len(configs) != 1 || credsOf(t, file).RefreshToken != credsOf(t, configs[0]).RefreshToken {
+	if len(configs) != 1 || protocoltest.CredentialsOf(t, file).RefreshToken != protocoltest.CredentialsOf(t, configs[0]).RefreshToken {
 		t.Errorf("the file does not hold the new refresh token:\n%s", file)
 	}
 }

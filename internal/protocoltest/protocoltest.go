@@ -353,3 +353,24 @@ func SecretPiece(text, secret string) string {
 	}
 	return ""
 }
+
+// Credentials are the OAuth fields of a connector config's credentials object.
+type Credentials struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	Expiry       string `json:"token_expiry_date"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// CredentialsOf reads the credentials of a config document: a config file, or the config a
+// CONTROL message carries. A document that is not JSON fails the test.
+func CredentialsOf(t testing.TB, config []byte) Credentials {
+	t.Helper()
+	var doc struct {
+		Credentials Credentials `json:"credentials"`
+	}
+	if err := json.Unmarshal(config, &doc); err != nil {
+		t.Fatalf("config is not JSON (%v): %.200s", err, config)
+	}
+	return doc.Credentials
+}
