@@ -2,8 +2,6 @@ package config
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,14 +26,7 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	spec, err := os.ReadFile(filepath.Join("..", "..", "spec.json"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	v, err := NewValidator(spec)
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := validator(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_ = v.Secrets(data)
 		c, err := v.Parse(data)
