@@ -5,8 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -96,23 +97,27 @@ var wantFields = map[string]string{
 	"rest_mode_period": "episodes,id,start_day",
 }
 
+// projectionRead starts the emulator for the column-selection tests and reads the streams of
+// projection, sorted by name, with every column selected: the fixture, its config, the names
+// and that full read, which the narrowed reads are compared with.
+func projectionRead(t *testing.T) (*fixture, string, []string, output) {
+	t.Helper()
+	f := newFixture(t, 70, 25)
+	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-02-15T00:00:00Z"}`, token, f.url)
+	names := slices.Sorted(maps.Keys(projection))
+	full := f.read(t, cfg, discovered(t, nil, names...), "")
+	if full.code != 0 {
+		t.Fatalf("full read: exit %d:\n%s", full.code, full.raw)
+	}
+	return f, cfg, names, full
+}
+
 // TestNarrowedCatalogFetchesOnlySelectedColumns: a catalog with columns deselected sends fields=
 // with the selected, key and cursor fields on every request of those streams, and the records
 // carry the same values for those fields as a full read. A catalog with every column selected
 // asks for whole documents.
 func TestNarrowedCatalogFetchesOnlySelectedColumns(t *testing.T) {
-	f := newFixture(t, 70, 25)
-	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-02-15T00:00:00Z"}`, token, f.url)
-	var names []string
-	for n := range projection {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-
-	full := f.read(t, cfg, discovered(t, nil, names...), "")
-	if full.code != 0 {
-		t.Fatalf("full read: exit %d:\n%s", full.code, full.raw)
-	}
+	f, cfg, names, full := projectionRead(t)
 	for _, r := range f.srv.Requests() {
 		if r.Query.Has("fields") {
 			t.Fatalf("every column selected, yet %s asked for fields=%s", r.Path, r.Query.Get("fields"))
@@ -160,13 +165,7 @@ func TestNarrowedCatalogFetchesOnlySelectedColumns(t *testing.T) {
 // 422, that request is sent again without it, one WARN says so, the rest of the stream asks
 // for whole documents, and every document arrives exactly once.
 func TestRefusedFieldsStillYieldsEveryDocumentOnce(t *testing.T) {
-	f := newFixture(t, 70, 25)
-	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-02-15T00:00:00Z"}`, token, f.url)
-	var names []string
-	for n := range projection {
-		names = append(names, n)
-	}
-	full := f.read(t, cfg, discovered(t, nil, names...), "")
+	f, cfg, names, full := projectionRead(t)
 	f.srv.SetFaults(ouraemu.Faults{RefuseFields: true})
 	f.srv.ResetRequests()
 	out := f.read(t, cfg, narrowed(t, projection), "")
