@@ -402,7 +402,7 @@ func TestTokensOnlyInAuthorizationHeader(t *testing.T) {
 	secrets := []string{apiKey, clientSecret, access, refresh}
 	valid := map[string]bool{apiKey: true, access: true}
 	for _, c := range r.controls() {
-		creds := credentialsOf(t, c)
+		creds := protocoltest.CredentialsOf(t, c)
 		secrets = append(secrets, creds.AccessToken, creds.RefreshToken)
 		valid[creds.AccessToken] = true
 	}
