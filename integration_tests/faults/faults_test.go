@@ -69,8 +69,7 @@ func TestRateLimitStormRecovers(t *testing.T) {
 func TestRateLimitStormLongerThanAttemptsFails(t *testing.T) {
 	t.Parallel()
 	e, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 6, RetryAfter: 0}, false)
-	failedClearly(t, r, "daily_sleep", protocol.TransientError, "rate limit", "6 attempts", "run the sync again later")
-	completeAndExact(t, r, without(defaultStreams, "daily_sleep")...)
+	onlyStreamFailed(t, r, "daily_sleep", protocol.TransientError, "rate limit", "6 attempts", "run the sync again later")
 	if got := statusesOf(e.requestsFor("daily_sleep")); len(got) != 6 {
 		t.Errorf("daily_sleep was asked %d times (%v), want exactly 6 attempts", len(got), got)
 	}
@@ -82,8 +81,7 @@ func TestRateLimitStormLongerThanAttemptsFails(t *testing.T) {
 func TestRetryAfterBeyondCapFailsFast(t *testing.T) {
 	t.Parallel()
 	e, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, RateLimitFirst: 1, RetryAfter: 3600}, true)
-	failedClearly(t, r, "daily_sleep", protocol.TransientError, "1h0m0s", "next sync resumes")
-	completeAndExact(t, r, without(defaultStreams, "daily_sleep")...)
+	onlyStreamFailed(t, r, "daily_sleep", protocol.TransientError, "1h0m0s", "next sync resumes")
 	if got := statusesOf(e.requestsFor("daily_sleep")); !slices.Equal(got, []int{429}) {
 		t.Errorf("daily_sleep answers %v, want the single 429 and no retry", got)
 	}
@@ -229,8 +227,7 @@ func TestSlowServerBeyondTimeoutFails(t *testing.T) {
 	r := result{argv: argv, code: code, stdout: out.Bytes(), stderr: errb.String()}
 	r.decode(t)
 	r.checkInvariants(t)
-	failedClearly(t, r, "daily_sleep", protocol.TransientError, "no complete response within 500ms", "6 attempts", "try again later")
-	completeAndExact(t, r, without(defaultStreams, "daily_sleep")...)
+	onlyStreamFailed(t, r, "daily_sleep", protocol.TransientError, "no complete response within 500ms", "6 attempts", "try again later")
 }
 
 // TestNextTokenLoopFails: every daily_sleep page hands back the token that leads to itself.
@@ -239,8 +236,7 @@ func TestSlowServerBeyondTimeoutFails(t *testing.T) {
 func TestNextTokenLoopFails(t *testing.T) {
 	t.Parallel()
 	e, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"daily_sleep"}, EndlessNextToken: true}, false)
-	failedClearly(t, r, "daily_sleep", protocol.TransientError, "same next_token twice", "report it")
-	completeAndExact(t, r, without(defaultStreams, "daily_sleep")...)
+	onlyStreamFailed(t, r, "daily_sleep", protocol.TransientError, "same next_token twice", "report it")
 	if n := len(e.requestsFor("daily_sleep")); n > 3 {
 		t.Errorf("daily_sleep was asked %d times; the loop should be caught on the second page", n)
 	}
@@ -360,8 +356,7 @@ func TestMissingScopeFailsOnlyItsStream(t *testing.T) {
 			t.Parallel()
 			e := newEmulator(t, emuOptions{scopes: without(ouraemu.AllScopes, "tag"), missingScopeStatus: status})
 			r := run(t, readArgs(newFiles(t), apiKeyConfig(e.url, apiKey), catalog(t, false, defaultStreams...), nil)...)
-			failedClearly(t, r, "tags", protocol.ConfigError, `the token lacks the "tag" scope`, "re-authorize the connector")
-			completeAndExact(t, r, without(defaultStreams, "tags")...)
+			onlyStreamFailed(t, r, "tags", protocol.ConfigError, `the token lacks the "tag" scope`, "re-authorize the connector")
 		})
 	}
 }
@@ -372,8 +367,7 @@ func TestMissingScopeFailsOnlyItsStream(t *testing.T) {
 func TestUpgradeRequiredFailsThatStream(t *testing.T) {
 	t.Parallel()
 	_, r := readFaulty(t, ouraemu.Faults{OnlyPaths: []string{"workout"}, UpgradeRequired: true}, false)
-	failedClearly(t, r, "workouts", protocol.ConfigError, "HTTP 426", "update the Oura mobile app")
-	completeAndExact(t, r, without(defaultStreams, "workouts")...)
+	onlyStreamFailed(t, r, "workouts", protocol.ConfigError, "HTTP 426", "update the Oura mobile app")
 }
 
 // TestEmulatorRestartMidSync: after 12 data requests the emulator goes away (listener and

@@ -586,6 +586,14 @@ func completeAndExact(t *testing.T, r result, names ...string) {
 	}
 }
 
+// onlyStreamFailed checks that stream failed clearly (failedClearly) and every other default
+// stream finished with exactly the documents of the window: one stream's failure costs no other.
+func onlyStreamFailed(t *testing.T, r result, stream string, ft protocol.FailureType, phrases ...string) {
+	t.Helper()
+	failedClearly(t, r, stream, ft, phrases...)
+	completeAndExact(t, r, without(defaultStreams, stream)...)
+}
+
 // failedClearly checks that stream failed the way a user can act on: exit 1, an error
 // trace naming the stream with the failure type and every phrase of advice, INCOMPLETE as
 // its last status, and a final error trace listing it.
