@@ -60,21 +60,13 @@ type window struct {
 // defaults are end = today (UTC date of now) and start = end - 1 day.
 func dateWindow(q url.Values, now time.Time) (window, error) {
 	n := now.UTC()
-	end := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
-	if q.Has("end_date") {
-		t, err := parseDateParam("end_date", q.Get("end_date"))
-		if err != nil {
-			return window{}, err
-		}
-		end = t
+	end, err := optionalParam(q, "end_date", time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC), parseDateParam)
+	if err != nil {
+		return window{}, err
 	}
-	start := end.AddDate(0, 0, -1)
-	if q.Has("start_date") {
-		t, err := parseDateParam("start_date", q.Get("start_date"))
-		if err != nil {
-			return window{}, err
-		}
-		start = t
+	start, err := optionalParam(q, "start_date", end.AddDate(0, 0, -1), parseDateParam)
+	if err != nil {
+		return window{}, err
 	}
 	if start.After(end) {
 		return window{}, badQuery("start_date (%s) is after end_date (%s)", q.Get("start_date"), describeBound(q, "end_date", end))
@@ -85,21 +77,13 @@ func dateWindow(q url.Values, now time.Time) (window, error) {
 // seriesWindow reads start_datetime/end_datetime (RFC 3339 instants). The defaults are the
 // 24 hours ending now; a span over 30 days is refused like the real API refuses it.
 func seriesWindow(q url.Values, now time.Time) (window, error) {
-	end := now.UTC()
-	if q.Has("end_datetime") {
-		t, err := parseInstantParam("end_datetime", q.Get("end_datetime"))
-		if err != nil {
-			return window{}, err
-		}
-		end = t
+	end, err := optionalParam(q, "end_datetime", now.UTC(), parseInstantParam)
+	if err != nil {
+		return window{}, err
 	}
-	start := end.Add(-24 * time.Hour)
-	if q.Has("start_datetime") {
-		t, err := parseInstantParam("start_datetime", q.Get("start_datetime"))
-		if err != nil {
-			return window{}, err
-		}
-		start = t
+	start, err := optionalParam(q, "start_datetime", end.Add(-24*time.Hour), parseInstantParam)
+	if err != nil {
+		return window{}, err
 	}
 	if start.After(end) {
 		return window{}, badQuery("start_datetime (%s) is after end_datetime (%s)",
@@ -118,6 +102,15 @@ func describeBound(q url.Values, name string, t time.Time) string {
 		return q.Get(name)
 	}
 	return "default " + t.Format(time.DateOnly)
+}
+
+// optionalParam parses the query's value of name with parse, or returns def when the query
+// does not have name at all (a present but empty value is parsed, and so refused).
+func optionalParam(q url.Values, name string, def time.Time, parse func(name, v string) (time.Time, error)) (time.Time, error) {
+	if !q.Has(name) {
+		return def, nil
+	}
+	return parse(name, q.Get(name))
 }
 
 // parseDateParam accepts YYYY-MM-DD (00:00 of that day) or a date-time, with or without an
