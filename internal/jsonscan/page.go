@@ -233,12 +233,11 @@ func (p *PageReader) step() (el Element, got bool, st status, err error) {
 		if b[j] != ':' {
 			return el, false, stSyntax, nil
 		}
-		p.key = string(b[i+1 : end-1])
-		if !plain {
-			if json.Unmarshal(b[i:end], &p.key) != nil {
-				return el, false, stSyntax, nil
-			}
+		key, ok := unquote(b[i:end], plain)
+		if !ok {
+			return el, false, stSyntax, nil
 		}
+		p.key = string(key)
 		p.pos += j + 1
 		p.keys++
 		p.state = psValue

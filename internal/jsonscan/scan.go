@@ -217,15 +217,11 @@ func (sc *scanner) value(i int, s *Schema, depth int) (int, bool, status) {
 			return end, false, stOK
 		}
 		if s != nil && s.format != "" {
-			text := b[i+1 : end-1]
-			if !plain {
-				// Escapes are rare in Oura's documents (a "\u002B" in an offset is still a valid date-time):
-				// decode them and check the text, as jsonschema/v5 does.
-				var u string
-				if json.Unmarshal(b[i:end], &u) != nil {
-					return end, false, stSyntax
-				}
-				text = []byte(u)
+			// Escapes are rare in Oura's documents (a "\u002B" in an offset is still a valid date-time):
+			// the text is checked decoded, as jsonschema/v5 does.
+			text, ok := unquote(b[i:end], plain)
+			if !ok {
+				return end, false, stSyntax
 			}
 			if !formatOK(s.format, text) {
 				sc.failed("not a valid "+s.format, depth)
@@ -293,13 +289,9 @@ func (sc *scanner) object(i int, s *Schema, want typeSet, depth int) (int, bool,
 		if st != stOK {
 			return end, false, st
 		}
-		keyBytes := b[i+1 : end-1]
-		if !plain {
-			var k string
-			if json.Unmarshal(b[i:end], &k) != nil {
-				return end, false, stSyntax
-			}
-			keyBytes = []byte(k)
+		keyBytes, ok := unquote(b[i:end], plain)
+		if !ok {
+			return end, false, stSyntax
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) {
@@ -318,7 +310,6 @@ func (sc *scanner) object(i int, s *Schema, want typeSet, depth int) (int, bool,
 			child = s.props[string(keyBytes)] // no allocation: the compiler reads the map in place
 		}
 		start := i
-		var ok bool
 		if i, ok, st = sc.value(i, child, depth); st != stOK {
 			return i, false, st
 		}
@@ -330,13 +321,8 @@ func (sc *scanner) object(i int, s *Schema, want typeSet, depth int) (int, bool,
 			sc.annotate(depth, string(keyBytes))
 		}
 		if top && sc.cursorField != "" && b[start] == '"' && string(keyBytes) == sc.cursorField {
-			if inner := b[start+1 : i-1]; bytes.IndexByte(inner, '\\') < 0 {
-				sc.cursor = string(inner)
-			} else {
-				var text string
-				if json.Unmarshal(b[start:i], &text) == nil {
-					sc.cursor = text
-				}
+			if text, ok := unquote(b[start:i], bytes.IndexByte(b[start+1:i-1], '\\') < 0); ok {
+				sc.cursor = string(text)
 			}
 		}
 		var done bool
@@ -393,6 +379,20 @@ func (sc *scanner) array(i int, s *Schema, depth int) (int, bool, status) {
 			return i, valid && st == stOK, st
 		}
 	}
+}
+
+// unquote returns the text of the JSON string token tok, quotes included. plain is what str
+// said: no escapes, so the text is tok's own bytes and nothing is allocated. ok is false for
+// an escape encoding/json refuses.
+func unquote(tok []byte, plain bool) (text []byte, ok bool) {
+	if plain {
+		return tok[1 : len(tok)-1], true
+	}
+	var s string
+	if json.Unmarshal(tok, &s) != nil {
+		return nil, false
+	}
+	return []byte(s), true
 }
 
 // strClass sorts string bytes: 0 may appear as is, 1 ends the plain run (quote, backslash, control
