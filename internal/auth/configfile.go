@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"source-oura/internal/jsonscan"
 )
 
 // UpdateConfig returns the config document doc with the new tokens in its credentials object:
@@ -56,12 +58,13 @@ func SetMembers(doc []byte, path []string, set []Member, remove ...string) ([]by
 	if !json.Valid(doc) {
 		return nil, errors.New("the document is not valid JSON")
 	}
-	start := skipSpace(doc, 0)
+	// A valid document is one value between whitespace: the object spans start to end.
+	const space = " \t\r\n"
+	start, end := len(doc)-len(bytes.TrimLeft(doc, space)), len(bytes.TrimRight(doc, space))
 	if doc[start] != '{' {
 		return nil, errors.New("the document is not a JSON object")
 	}
-	end := skipValue(doc, start)
-	obj, err := editObject(doc, start, end, descend{path: path, set: set, remove: remove})
+	obj, err := editObject(doc, start, descend{path: path, set: set, remove: remove})
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +91,9 @@ type member struct {
 	valueEnd   int
 }
 
-// editObject returns the new text of the object doc[start:end] after the change d.
-func editObject(doc []byte, start, end int, d descend) ([]byte, error) {
-	members, closeAt, err := scanObject(doc, start, end)
+// editObject returns the new text of the object at doc[start] after the change d.
+func editObject(doc []byte, start int, d descend) ([]byte, error) {
+	members, closeAt, err := scanObject(doc, start)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +163,7 @@ func editObject(doc []byte, start, end int, d descend) ([]byte, error) {
 // down into an object that exists, otherwise the rendered new value.
 func newValue(doc []byte, m member, v any) ([]byte, error) {
 	if d, ok := v.(descend); ok && doc[m.valueStart] == '{' {
-		return editObject(doc, m.valueStart, m.valueEnd, d)
+		return editObject(doc, m.valueStart, d)
 	}
 	return render(v, m.lead)
 }
@@ -224,89 +227,19 @@ func encode(s string) []byte {
 	return b
 }
 
-// scanObject lists the members of the object doc[start:end], which must be valid JSON, and
-// returns the offset of its closing brace.
-func scanObject(doc []byte, start, end int) ([]member, int, error) {
-	bad := fmt.Errorf("the JSON object at byte %d could not be read", start)
-	if doc[start] != '{' {
-		return nil, 0, bad
+// scanObject lists the members of the object at doc[start] and returns the offset of its
+// closing brace.
+func scanObject(doc []byte, start int) ([]member, int, error) {
+	found, past, err := jsonscan.Members(doc, start)
+	if err != nil {
+		return nil, 0, fmt.Errorf("the JSON object at byte %d could not be read: %w", start, err)
 	}
-	var out []member
-	i := skipSpace(doc, start+1)
-	sepEnd := start + 1 // where the whitespace before the next key begins
-	for i < end && doc[i] != '}' {
-		if doc[i] == ',' {
-			sepEnd = i + 1
-			i = skipSpace(doc, i+1)
-		}
-		if i >= end || doc[i] != '"' {
-			return nil, 0, bad
-		}
-		m := member{lead: string(doc[sepEnd:i]), keyStart: i, keyEnd: stringEnd(doc, i)}
-		if err := json.Unmarshal(doc[m.keyStart:m.keyEnd], &m.key); err != nil {
-			return nil, 0, bad
-		}
-		j := skipSpace(doc, m.keyEnd)
-		if j >= end || doc[j] != ':' {
-			return nil, 0, bad
-		}
-		m.valueStart = skipSpace(doc, j+1)
-		m.valueEnd = skipValue(doc, m.valueStart)
-		out = append(out, m)
-		i = skipSpace(doc, m.valueEnd)
+	out := make([]member, len(found))
+	for i, m := range found {
+		out[i] = member{key: m.Key, lead: string(doc[m.Lead:m.KeyStart]), keyStart: m.KeyStart, keyEnd: m.KeyEnd,
+			valueStart: m.ValueStart, valueEnd: m.ValueEnd}
 	}
-	if i >= end {
-		return nil, 0, bad
-	}
-	return out, i, nil
-}
-
-func skipSpace(doc []byte, i int) int {
-	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the offset just past the string literal starting at doc[i].
-func stringEnd(doc []byte, i int) int {
-	for i++; i < len(doc); i++ {
-		switch doc[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(doc)
-}
-
-// skipValue returns the offset just past the JSON value starting at doc[i].
-func skipValue(doc []byte, i int) int {
-	switch doc[i] {
-	case '"':
-		return stringEnd(doc, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(doc); i++ {
-			switch doc[i] {
-			case '"':
-				i = stringEnd(doc, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(doc)
-	}
-	for i < len(doc) && !strings.ContainsRune(" \t\r\n,}]", rune(doc[i])) {
-		i++
-	}
-	return i
+	return out, past - 1, nil
 }
 
 // ErrReadOnly is wrapped by WriteFile and UpdateFile when the file cannot be written.
