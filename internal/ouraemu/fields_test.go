@@ -129,7 +129,7 @@ func TestProjectKeepsBytes(t *testing.T) {
 	if n < 1000 {
 		t.Fatalf("only %d documents checked", n)
 	}
-	if got := string(project([]byte(`{ "a" : "x\"}" , "id":[1,{"b":"]"}], "c":null }`), map[string]bool{"c": true})); got != `{"id":[1,{"b":"]"}],"c":null }` {
+	if got := string(project([]byte(`{ "a" : "x\"}" , "id":[1,{"b":"]"}], "c":null }`), map[string]bool{"c": true})); got != `{"id":[1,{"b":"]"}],"c":null}` {
 		t.Fatalf("escapes and nesting: %s", got)
 	}
 }

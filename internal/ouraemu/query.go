@@ -1,6 +1,7 @@
 package ouraemu
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"source-oura/internal/jsonscan"
 )
 
 // maxSeriesRange is the widest start_datetime..end_datetime span the time-series routes accept.
@@ -255,106 +258,27 @@ func fieldSet(q url.Values, collection string) map[string]bool {
 }
 
 // project returns doc with only the top-level fields in keep (plus alwaysReturned), in their
-// order, each value's bytes as stored. It walks the top level by hand (strings and nesting
-// only), as a decoder would make the emulator, not the connector, the cost of a projected read.
-// A document that does not read as a JSON object is returned as it is: the emulator's own data
-// always does.
+// order, each value's bytes as stored. It finds the members with jsonscan, which checks the
+// values without decoding them, so a projected read costs the emulator little. A document that
+// does not read as a JSON object is returned as it is: the emulator's own data always does.
 func project(doc []byte, keep map[string]bool) []byte {
-	i := skipWS(doc, 0)
-	if i >= len(doc) || doc[i] != '{' {
+	members, _, err := jsonscan.Members(doc, len(doc)-len(bytes.TrimLeft(doc, " \t\r\n")))
+	if err != nil {
 		return doc
 	}
 	out := make([]byte, 0, len(doc))
 	out = append(out, '{')
-	i = skipWS(doc, i+1)
-	for i < len(doc) && doc[i] == '"' {
-		keyEnd := skipString(doc, i)
-		if keyEnd < 0 {
-			return doc
-		}
-		var name string
-		if json.Unmarshal(doc[i:keyEnd], &name) != nil {
-			return doc
-		}
-		j := skipWS(doc, keyEnd)
-		if j >= len(doc) || doc[j] != ':' {
-			return doc
-		}
-		valStart := skipWS(doc, j+1)
-		valEnd := skipValue(doc, valStart)
-		if valEnd < 0 {
-			return doc
-		}
-		if keep[name] || alwaysReturned[name] {
+	for _, m := range members {
+		if keep[m.Key] || alwaysReturned[m.Key] {
 			if len(out) > 1 {
 				out = append(out, ',')
 			}
-			out = append(out, doc[i:keyEnd]...)
+			out = append(out, doc[m.KeyStart:m.KeyEnd]...)
 			out = append(out, ':')
-			out = append(out, doc[valStart:valEnd]...)
-		}
-		i = skipWS(doc, valEnd)
-		if i < len(doc) && doc[i] == ',' {
-			i = skipWS(doc, i+1)
+			out = append(out, doc[m.ValueStart:m.ValueEnd]...)
 		}
 	}
 	return append(out, '}')
-}
-
-func skipWS(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the offset after the string starting at b[i] ('"'), or -1.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return -1
-}
-
-// skipValue returns the offset after the value starting at b[i], or -1. Only strings and
-// nesting are followed: the emulator's documents are valid JSON.
-func skipValue(b []byte, i int) int {
-	depth := 0
-	for ; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '"':
-			end := skipString(b, i)
-			if end < 0 {
-				return -1
-			}
-			if depth == 0 {
-				return end
-			}
-			i = end - 1
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i // the end of the enclosing object: a scalar ran up to it
-			}
-			if depth--; depth == 0 {
-				return i + 1
-			}
-		case ',':
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	if depth == 0 {
-		return i
-	}
-	return -1
 }
 
 // projectDocs returns docs, or copies holding only the fields in keep (nil: docs as they are).
