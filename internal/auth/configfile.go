@@ -141,18 +141,10 @@ func editObject(doc []byte, start int, d descend) ([]byte, error) {
 			continue
 		}
 		done[c.Key] = true
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		n++
-		b.WriteString(lead)
-		b.Write(encode(c.Key))
-		b.WriteString(colon)
-		v, err := render(c.Value, lead)
-		if err != nil {
+		if err := writeNewMember(&b, n == 0, lead, colon, c); err != nil {
 			return nil, err
 		}
-		b.Write(v)
+		n++
 	}
 	b.WriteString(trailing)
 	b.WriteByte('}')
@@ -166,6 +158,23 @@ func newValue(doc []byte, m member, v any) ([]byte, error) {
 		return editObject(doc, m.valueStart, d)
 	}
 	return render(v, m.lead)
+}
+
+// writeNewMember writes a member that is not in the document yet: a comma unless it is the
+// first, then lead, the key, colon and the rendered value, indented as lead is.
+func writeNewMember(b *bytes.Buffer, first bool, lead, colon string, m Member) error {
+	if !first {
+		b.WriteByte(',')
+	}
+	b.WriteString(lead)
+	b.Write(encode(m.Key))
+	b.WriteString(colon)
+	v, err := render(m.Value, lead)
+	if err != nil {
+		return err
+	}
+	b.Write(v)
+	return nil
 }
 
 // render encodes a new value. lead is the whitespace before its key, which sets the indentation
@@ -187,17 +196,9 @@ func render(v any, lead string) ([]byte, error) {
 		var b bytes.Buffer
 		b.WriteByte('{')
 		for i, m := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(inner)
-			b.Write(encode(m.Key))
-			b.WriteString(colon)
-			val, err := render(m.Value, inner)
-			if err != nil {
+			if err := writeNewMember(&b, i == 0, inner, colon, m); err != nil {
 				return nil, err
 			}
-			b.Write(val)
 		}
 		if len(x) > 0 {
 			b.WriteString(closing)
