@@ -66,15 +66,25 @@ func (s *Server) record(req Request) {
 		copy(kept, s.log[len(s.log)-limit:])
 		s.log = kept
 	}
+	s.recorded.Add(1)
 	s.logMu.Unlock()
 	if s.opts.OnRequest != nil {
 		s.opts.OnRequest(req)
 	}
 }
 
+// settleWait bounds how long Requests waits for requests still being answered.
+const settleWait = 2 * time.Second
+
 // Requests returns a copy of the log of finished requests in the order they arrived. With
 // Options.RequestLogLimit set, only the most recent entries (at least the limit) are kept.
+// A request is logged when its handler returns, which can be just after its client has read
+// the whole answer; so Requests first waits (up to settleWait) until every request that has
+// arrived is logged, and a test that reads the log right after its last answer sees it.
 func (s *Server) Requests() []Request {
+	for deadline := time.Now().Add(settleWait); s.recorded.Load() < s.arrivals.Load() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	s.logMu.Lock()
 	out := make([]Request, len(s.log))
 	copy(out, s.log)

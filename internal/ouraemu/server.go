@@ -81,6 +81,7 @@ type Server struct {
 	logMu    sync.Mutex
 	log      []Request
 	arrivals atomic.Int64 // numbers requests as they arrive
+	recorded atomic.Int64 // requests entered in the log (each arrival is, when its handler ends)
 
 	// wait is how injected latency is spent; tests replace it to observe latency untimed.
 	wait func(ctx context.Context, d time.Duration)

@@ -594,3 +594,18 @@ func TestReviseThroughServer(t *testing.T) {
 		t.Errorf("Revise of an unknown id: %v, want an UnknownDocumentError", err)
 	}
 }
+
+// TestRequestsWaitsForAnswersStillBeingLogged: a request is logged when its handler returns,
+// which can come after its client has read the answer; Requests waits for it rather than
+// returning a log one entry short (TestRefuseFieldsKnob failed that way in CI).
+func TestRequestsWaitsForAnswersStillBeingLogged(t *testing.T) {
+	s := NewServer(Options{})
+	s.arrivals.Add(1) // arrived, its handler still running
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		s.record(Request{Path: "/late", seq: 1})
+	}()
+	if got := s.Requests(); len(got) != 1 || got[0].Path != "/late" {
+		t.Fatalf("Requests() = %+v, want the request whose handler was still running", got)
+	}
+}
