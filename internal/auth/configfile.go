@@ -260,6 +260,31 @@ var (
 	afterStep func(step string)
 )
 
+// readConfigFile reads a config file without blocking on a FIFO or a device (it must be a
+// regular file) and without reading more than maxConfigFileSize bytes.
+func readConfigFile(path string) ([]byte, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, nil, errors.New("not a regular file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigFileSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) > maxConfigFileSize {
+		return nil, nil, fmt.Errorf("larger than %d MiB", maxConfigFileSize>>20)
+	}
+	return data, info, nil
+}
+
 // UpdateFile saves new tokens in the config file at path after a refresh. It reads the file as
 // it is now, not as it was when the run started, so edits made during the run are kept, and
 // changes only the token fields (see UpdateConfig); then it writes it back like WriteFile: by
@@ -271,24 +296,9 @@ func UpdateFile(path string, t Tokens, warn func(string)) error {
 	if err != nil {
 		return fmt.Errorf("re-reading %s: %w", path, readOnly(err))
 	}
-	f, err := os.OpenFile(target, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	cur, info, err := readConfigFile(target)
 	if err != nil {
 		return fmt.Errorf("re-reading %s: %w", path, readOnly(err))
-	}
-	info, err := f.Stat()
-	var cur []byte
-	if err == nil && !info.Mode().IsRegular() {
-		err = errors.New("not a regular file")
-	}
-	if err == nil {
-		cur, err = io.ReadAll(io.LimitReader(f, maxConfigFileSize+1))
-	}
-	_ = f.Close()
-	if err == nil && len(cur) > maxConfigFileSize {
-		err = fmt.Errorf("larger than %d MiB", maxConfigFileSize>>20)
-	}
-	if err != nil {
-		return fmt.Errorf("re-reading %s: %w", path, err)
 	}
 	updated, err := UpdateConfig(cur, t)
 	if err != nil {

@@ -440,3 +440,24 @@ func TestInPlaceRewriteNarrowsTheModeOrWarns(t *testing.T) {
 		t.Errorf("refresh token %q", got)
 	}
 }
+
+// TestWriteConfigRefusesAFIFOWithoutBlocking: the auth helper reads an existing --output before
+// updating it; a FIFO there (or any file that is not regular) is refused at once instead of
+// waiting forever for a writer, and nothing is written.
+func TestWriteConfigRefusesAFIFOWithoutBlocking(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	c := &Consent{App: App{ClientID: "client-id-1", ClientSecret: "client-secret-1"}, AppType: "cloud", Output: path}
+	done := make(chan error, 1)
+	go func() { done <- c.WriteConfig(Tokens{RefreshToken: "refresh-token-1"}, "oauth2.0") }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("WriteConfig on a FIFO = %v, want a refusal saying it is not a regular file", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WriteConfig blocked on a FIFO with no writer")
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -346,7 +345,7 @@ func (c *Consent) WriteConfig(t Tokens, authOAuth string) error {
 	}
 
 	doc := []byte("{\n}\n")
-	existing, err := os.ReadFile(c.Output)
+	existing, _, err := readConfigFile(c.Output)
 	switch {
 	case err == nil && len(strings.TrimSpace(string(existing))) > 0:
 		doc = existing
