@@ -5,17 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"source-oura/internal/orderedjson"
 	"source-oura/internal/protocoltest"
 )
 
@@ -158,7 +157,7 @@ func TestDriftCheckReportsChanges(t *testing.T) {
 	models := openAPIModels(t)
 	const stream = "sleep_periods"
 	model := streamTable[stream].model
-	fresh := func(t *testing.T) *obj {
+	fresh := func(t *testing.T) *orderedjson.Object {
 		t.Helper()
 		raw, err := Get(stream)
 		if err != nil {
@@ -172,43 +171,45 @@ func TestDriftCheckReportsChanges(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		mutate func(t *testing.T, root *obj)
+		mutate func(t *testing.T, root *orderedjson.Object)
 		want   string // a reported difference must start with this
 	}{
-		{"top-level field deleted", func(t *testing.T, r *obj) { field(t, r).child("properties").del("time_in_bed") },
+		{"top-level field deleted", func(t *testing.T, r *orderedjson.Object) { field(t, r).Child("properties").Delete("time_in_bed") },
 			"sleep_periods: time_in_bed: in the OpenAPI model but missing from the schema"},
-		{"nested field deleted", func(t *testing.T, r *obj) {
-			field(t, r, "readiness", "contributors").child("properties").del("sleep_regularity")
+		{"nested field deleted", func(t *testing.T, r *orderedjson.Object) {
+			field(t, r, "readiness", "contributors").Child("properties").Delete("sleep_regularity")
 		}, "sleep_periods: readiness.contributors.sleep_regularity: in the OpenAPI model but missing from the schema"},
-		{"field added", func(t *testing.T, r *obj) {
-			field(t, r).child("properties").set("made_up", &obj{keys: []string{"type"}, vals: map[string]any{"type": "string"}})
+		{"field added", func(t *testing.T, r *orderedjson.Object) {
+			made := &orderedjson.Object{}
+			made.Set("type", "string")
+			field(t, r).Child("properties").Set("made_up", made)
 		}, "sleep_periods: made_up: not in the OpenAPI model"},
-		{"integer became number", func(t *testing.T, r *obj) { field(t, r, "period").set("type", "number") },
+		{"integer became number", func(t *testing.T, r *orderedjson.Object) { field(t, r, "period").Set("type", "number") },
 			"sleep_periods: period: type is number but the OpenAPI model says integer"},
-		{"null dropped from a scalar", func(t *testing.T, r *obj) { field(t, r, "average_hrv").set("type", "integer") },
+		{"null dropped from a scalar", func(t *testing.T, r *orderedjson.Object) { field(t, r, "average_hrv").Set("type", "integer") },
 			"sleep_periods: average_hrv: nullable is false but the OpenAPI model says true"},
-		{"null dropped from an object", func(t *testing.T, r *obj) { field(t, r, "readiness").set("type", "object") },
+		{"null dropped from an object", func(t *testing.T, r *orderedjson.Object) { field(t, r, "readiness").Set("type", "object") },
 			"sleep_periods: readiness: nullable is false but the OpenAPI model says true"},
-		{"null added to a non-null field", func(t *testing.T, r *obj) {
-			field(t, r, "low_battery_alert").set("type", []any{"null", "boolean"})
+		{"null added to a non-null field", func(t *testing.T, r *orderedjson.Object) {
+			field(t, r, "low_battery_alert").Set("type", []any{"null", "boolean"})
 		}, "sleep_periods: low_battery_alert: nullable is true but the OpenAPI model says false"},
-		{"array item type changed", func(t *testing.T, r *obj) {
-			field(t, r, "heart_rate", "items").child("items").set("type", []any{"null", "integer"})
+		{"array item type changed", func(t *testing.T, r *orderedjson.Object) {
+			field(t, r, "heart_rate", "items").Child("items").Set("type", []any{"null", "integer"})
 		}, "sleep_periods: heart_rate.items[]: type is integer but the OpenAPI model says number"},
-		{"time zone flag flipped", func(t *testing.T, r *obj) {
-			field(t, r, "bedtime_start").set("airbyte_type", "timestamp_without_timezone")
+		{"time zone flag flipped", func(t *testing.T, r *orderedjson.Object) {
+			field(t, r, "bedtime_start").Set("airbyte_type", "timestamp_without_timezone")
 		}, `sleep_periods: bedtime_start: airbyte_type is "timestamp_without_timezone" but should be "timestamp_with_timezone"`},
-		{"date format dropped", func(t *testing.T, r *obj) { field(t, r, "day").del("format") },
+		{"date format dropped", func(t *testing.T, r *orderedjson.Object) { field(t, r, "day").Delete("format") },
 			`sleep_periods: day: format is "" but should be "date"`},
-		{"format added to a plain string", func(t *testing.T, r *obj) { field(t, r, "ring_id").set("format", "date-time") },
+		{"format added to a plain string", func(t *testing.T, r *orderedjson.Object) { field(t, r, "ring_id").Set("format", "date-time") },
 			`sleep_periods: ring_id: format is "date-time" but should be ""`},
-		{"enum value left out of the description", func(t *testing.T, r *obj) {
+		{"enum value left out of the description", func(t *testing.T, r *orderedjson.Object) {
 			f := field(t, r, "type")
-			f.set("description", strings.ReplaceAll(f.str("description"), "late_nap", "late nap"))
+			f.Set("description", strings.ReplaceAll(f.Str("description"), "late_nap", "late nap"))
 		}, `sleep_periods: type: description does not list the known value "late_nap"`},
-		{"properties reordered", func(t *testing.T, r *obj) {
-			p := field(t, r, "readiness").child("properties")
-			p.keys[0], p.keys[1] = p.keys[1], p.keys[0]
+		{"properties reordered", func(t *testing.T, r *orderedjson.Object) {
+			p := field(t, r, "readiness").Child("properties")
+			p.Keys[0], p.Keys[1] = p.Keys[1], p.Keys[0]
 		}, "sleep_periods: readiness: properties are ordered"},
 	}
 	for _, tc := range cases {
@@ -339,134 +340,22 @@ func compileDraft7(t *testing.T, name string, raw []byte) *jsonschema.Schema {
 	return s
 }
 
-// obj is a decoded JSON object that keeps its key order, which the checks need
-// (properties follow the OpenAPI order) and encoding/json's maps forget.
-type obj struct {
-	keys []string
-	vals map[string]any
-}
-
-func (o *obj) get(k string) any {
-	if o == nil {
-		return nil
-	}
-	return o.vals[k]
-}
-
-func (o *obj) has(k string) bool {
-	if o == nil {
-		return false
-	}
-	_, ok := o.vals[k]
-	return ok
-}
-
-func (o *obj) size() int {
-	if o == nil {
-		return 0
-	}
-	return len(o.keys)
-}
-
-func (o *obj) child(k string) *obj {
-	c, _ := o.get(k).(*obj)
-	return c
-}
-
-func (o *obj) str(k string) string {
-	s, _ := o.get(k).(string)
-	return s
-}
-
-func (o *obj) set(k string, v any) {
-	if !o.has(k) {
-		o.keys = append(o.keys, k)
-	}
-	o.vals[k] = v
-}
-
-func (o *obj) del(k string) {
-	o.keys = slices.DeleteFunc(o.keys, func(s string) bool { return s == k })
-	delete(o.vals, k)
-}
-
-// decodeOrdered decodes one JSON document into *obj, []any, string,
-// json.Number, bool and nil values. A repeated key is an error: in a
-// hand-written file it silently hides one of the two definitions.
-func decodeOrdered(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON document")
-	}
-	return v, nil
-}
-
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		o := &obj{vals: map[string]any{}}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			k, _ := kt.(string)
-			if o.has(k) {
-				return nil, fmt.Errorf("key %q appears twice in one object", k)
-			}
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			o.keys = append(o.keys, k)
-			o.vals[k] = v
-		}
-		_, err := dec.Token() // the closing brace
-		return o, err
-	case json.Delim('['):
-		arr := []any{}
-		for dec.More() {
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		_, err := dec.Token() // the closing bracket
-		return arr, err
-	}
-	return tok, nil
-}
-
-func decodeSchema(t *testing.T, raw []byte) *obj {
+func decodeSchema(t *testing.T, raw []byte) *orderedjson.Object {
 	t.Helper()
-	v, err := decodeOrdered(raw)
+	root, err := orderedjson.DecodeObject(raw)
 	if err != nil {
 		t.Fatalf("decoding schema: %v", err)
-	}
-	root, ok := v.(*obj)
-	if !ok {
-		t.Fatalf("schema is a JSON %T, want an object", v)
 	}
 	return root
 }
 
 // field walks from a schema's root through the named properties and fails the
 // test if one is missing, so a mutation never silently hits nothing.
-func field(t *testing.T, root *obj, path ...string) *obj {
+func field(t *testing.T, root *orderedjson.Object, path ...string) *orderedjson.Object {
 	t.Helper()
 	cur := root
 	for _, name := range path {
-		next := cur.child("properties").child(name)
+		next := cur.Child("properties").Child(name)
 		if next == nil {
 			t.Fatalf("schema has no property %s", strings.Join(path, "."))
 		}
@@ -496,9 +385,9 @@ var forbiddenKeywords = []string{"$ref", "allOf", "anyOf", "oneOf", "not", "enum
 var scalarTypes = []string{"string", "integer", "number", "boolean"}
 
 // schemaType reads a schema's "type": one non-null JSON type, or ["null", T].
-func schemaType(o *obj) (base string, nullable bool, err error) {
+func schemaType(o *orderedjson.Object) (base string, nullable bool, err error) {
 	valid := func(s string) bool { return slices.Contains(scalarTypes, s) || s == "object" || s == "array" }
-	switch t := o.get("type").(type) {
+	switch t := o.Get("type").(type) {
 	case nil:
 		return "", false, errors.New("no type")
 	case string:
@@ -513,58 +402,58 @@ func schemaType(o *obj) (base string, nullable bool, err error) {
 			}
 		}
 	}
-	return "", false, fmt.Errorf("type %v must be one JSON type or [\"null\", type]", o.get("type"))
+	return "", false, fmt.Errorf("type %v must be one JSON type or [\"null\", type]", o.Get("type"))
 }
 
 // conventionProblems lists the ways a stream schema breaks the project's rules:
 // draft-07 header, title and description; no forbidden keywords at any depth;
 // a description on every property; additionalProperties absent or true; types
 // written as T or ["null", T]; objects that spell out their properties.
-func conventionProblems(root *obj) []string {
+func conventionProblems(root *orderedjson.Object) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	if s := root.str("$schema"); s != draft07 {
+	if s := root.Str("$schema"); s != draft07 {
 		add("top level: $schema is %q, want %q", s, draft07)
 	}
 	for _, k := range []string{"title", "description"} {
-		if strings.TrimSpace(root.str(k)) == "" {
+		if strings.TrimSpace(root.Str(k)) == "" {
 			add("top level: no %s", k)
 		}
 	}
-	if root.get("type") != "object" {
-		add("top level: type must be \"object\", got %v", root.get("type"))
+	if root.Get("type") != "object" {
+		add("top level: type must be \"object\", got %v", root.Get("type"))
 	}
 
-	var walk func(o *obj, path string, isProperty bool)
-	walk = func(o *obj, path string, isProperty bool) {
+	var walk func(o *orderedjson.Object, path string, isProperty bool)
+	walk = func(o *orderedjson.Object, path string, isProperty bool) {
 		where := label(path)
 		for _, k := range forbiddenKeywords {
-			if o.has(k) {
+			if o.Has(k) {
 				add("%s: forbidden keyword %q", where, k)
 			}
 		}
-		if isProperty && strings.TrimSpace(o.str("description")) == "" {
+		if isProperty && strings.TrimSpace(o.Str("description")) == "" {
 			add("%s: no description", where)
 		}
-		if o.has("additionalProperties") && o.get("additionalProperties") != true {
-			add("%s: additionalProperties must be absent or true, got %v", where, o.get("additionalProperties"))
+		if o.Has("additionalProperties") && o.Get("additionalProperties") != true {
+			add("%s: additionalProperties must be absent or true, got %v", where, o.Get("additionalProperties"))
 		}
 		base, _, err := schemaType(o)
 		if err != nil {
 			add("%s: %v", where, err)
 		}
-		if base == "object" && o.child("properties").size() == 0 {
+		if base == "object" && o.Child("properties").Len() == 0 {
 			add("%s: an object schema needs properties", where)
 		}
-		if base == "array" && o.child("items") == nil {
+		if base == "array" && o.Child("items") == nil {
 			add("%s: an array schema needs one items schema", where)
 		}
 		// Under "properties" the keys are field names, not keywords: a field
 		// called "enum" is fine.
-		if props := o.child("properties"); props != nil {
-			for _, name := range props.keys {
-				child, ok := props.vals[name].(*obj)
+		if props := o.Child("properties"); props != nil {
+			for _, name := range props.Keys {
+				child, ok := props.Get(name).(*orderedjson.Object)
 				if !ok {
 					add("%s: is not a schema object", join(path, name))
 					continue
@@ -572,29 +461,29 @@ func conventionProblems(root *obj) []string {
 				walk(child, join(path, name), true)
 			}
 		}
-		if items := o.child("items"); items != nil {
+		if items := o.Child("items"); items != nil {
 			walk(items, path+"[]", false)
 		}
 		// Descend into every other place a subschema can hide, so a
 		// forbidden keyword is found wherever it is.
 		for _, k := range []string{"additionalProperties", "additionalItems", "contains", "propertyNames", "if", "then", "else", "not"} {
-			if c := o.child(k); c != nil {
+			if c := o.Child(k); c != nil {
 				walk(c, path+"/"+k, false)
 			}
 		}
 		for _, k := range []string{"items", "allOf", "anyOf", "oneOf"} {
-			if list, ok := o.get(k).([]any); ok {
+			if list, ok := o.Get(k).([]any); ok {
 				for i, v := range list {
-					if c, ok := v.(*obj); ok {
+					if c, ok := v.(*orderedjson.Object); ok {
 						walk(c, fmt.Sprintf("%s/%s[%d]", path, k, i), false)
 					}
 				}
 			}
 		}
 		for _, k := range []string{"definitions", "$defs", "patternProperties", "dependencies"} {
-			if m := o.child(k); m != nil {
-				for _, name := range m.keys {
-					if c, ok := m.vals[name].(*obj); ok {
+			if m := o.Child(k); m != nil {
+				for _, name := range m.Keys {
+					if c, ok := m.Get(name).(*orderedjson.Object); ok {
 						walk(c, path+"/"+k+"/"+name, false)
 					}
 				}
@@ -607,14 +496,14 @@ func conventionProblems(root *obj) []string {
 
 // keyFieldProblems checks that the cursor and primary-key fields are top-level
 // properties holding a non-null scalar, as Airbyte needs to dedupe and resume.
-func keyFieldProblems(root *obj, facts streamFacts) []string {
+func keyFieldProblems(root *orderedjson.Object, facts streamFacts) []string {
 	var problems []string
 	fields := slices.Clone(facts.pk)
 	if facts.cursor != "" && !slices.Contains(fields, facts.cursor) {
 		fields = append(fields, facts.cursor)
 	}
 	for _, f := range fields {
-		p := root.child("properties").child(f)
+		p := root.Child("properties").Child(f)
 		if p == nil {
 			problems = append(problems, fmt.Sprintf("key field %s: not among the top-level properties", f))
 			continue
@@ -632,31 +521,13 @@ func keyFieldProblems(root *obj, facts streamFacts) []string {
 	return problems
 }
 
-var loadOpenAPI = sync.OnceValues(func() (*obj, error) {
-	const path = "../shared/reference/oura-openapi.json"
-	data, err := protocoltest.ReadSharedReference("oura-openapi.json")
-	if err != nil {
-		return nil, fmt.Errorf("reading the OpenAPI document: %w", err)
-	}
-	doc, err := decodeOrdered(data)
-	if err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", path, err)
-	}
-	models := doc.(*obj).child("components").child("schemas")
-	if models == nil {
-		return nil, fmt.Errorf("%s has no components.schemas", path)
-	}
-	return models, nil
-})
-
 // openAPIModels returns components.schemas of the OpenAPI document, skipping the test (failing
 // under CI=true) when the document is not beside the repository.
-func openAPIModels(t *testing.T) *obj {
+func openAPIModels(t *testing.T) *orderedjson.Object {
 	t.Helper()
-	protocoltest.SharedReference(t, "oura-openapi.json")
-	models, err := loadOpenAPI()
-	if err != nil {
-		t.Fatal(err)
+	models := protocoltest.OpenAPI(t).Child("components").Child("schemas")
+	if models == nil {
+		t.Fatal("../shared/reference/oura-openapi.json has no components.schemas")
 	}
 	return models
 }
@@ -668,13 +539,13 @@ type apiShape struct {
 	format      string // "", "date" or "date-time"
 	airbyteType string // "", "timestamp_with_timezone" or "timestamp_without_timezone"
 	enum        []string
-	props       *obj // the OpenAPI properties of an object
-	items       any  // the OpenAPI items of an array
+	props       *orderedjson.Object // the OpenAPI properties of an object
+	items       any                 // the OpenAPI items of an array
 }
 
 type driftCheck struct {
 	stream string
-	models *obj
+	models *orderedjson.Object
 	diffs  []string
 }
 
@@ -682,9 +553,10 @@ type driftCheck struct {
 // from, recursing through $ref and anyOf. It reports, per path: fields missing
 // or extra, property order, JSON type, nullability, date and date-time formats,
 // array item types, and enum values absent from the description.
-func driftDiffs(stream string, models *obj, model string, schema *obj) []string {
+func driftDiffs(stream string, models *orderedjson.Object, model string, schema *orderedjson.Object) []string {
 	c := &driftCheck{stream: stream, models: models}
-	ref := &obj{keys: []string{"$ref"}, vals: map[string]any{"$ref": "#/components/schemas/" + model}}
+	ref := &orderedjson.Object{}
+	ref.Set("$ref", "#/components/schemas/"+model)
 	api, err := c.resolve(ref, 0)
 	if err != nil {
 		c.add("top level: reading OpenAPI model %s: %v", model, err)
@@ -702,15 +574,15 @@ func (c *driftCheck) resolve(node any, depth int) (apiShape, error) {
 	if depth > 32 {
 		return apiShape{}, errors.New("$ref chain too deep")
 	}
-	o, ok := node.(*obj)
+	o, ok := node.(*orderedjson.Object)
 	if !ok {
 		return apiShape{}, fmt.Errorf("OpenAPI schema is a JSON %T, not an object", node)
 	}
-	if variants, ok := o.get("anyOf").([]any); ok {
+	if variants, ok := o.Get("anyOf").([]any); ok {
 		var out apiShape
 		found, nullable := false, false
 		for _, v := range variants {
-			if vo, ok := v.(*obj); ok && vo.get("type") == "null" {
+			if vo, ok := v.(*orderedjson.Object); ok && vo.Get("type") == "null" {
 				nullable = true
 				continue
 			}
@@ -730,13 +602,13 @@ func (c *driftCheck) resolve(node any, depth int) (apiShape, error) {
 		return out, nil
 	}
 	for _, k := range []string{"allOf", "oneOf", "not"} {
-		if o.has(k) {
+		if o.Has(k) {
 			return apiShape{}, fmt.Errorf("%s is not supported by the drift check", k)
 		}
 	}
-	if ref, ok := o.get("$ref").(string); ok {
+	if ref, ok := o.Get("$ref").(string); ok {
 		name, found := strings.CutPrefix(ref, "#/components/schemas/")
-		target := c.models.child(name)
+		target := c.models.Child(name)
 		if !found || target == nil {
 			return apiShape{}, fmt.Errorf("unresolvable $ref %q", ref)
 		}
@@ -758,7 +630,7 @@ func (c *driftCheck) resolve(node any, depth int) (apiShape, error) {
 	}
 
 	var s apiShape
-	switch t := o.get("type").(type) {
+	switch t := o.Get("type").(type) {
 	case string:
 		s.typ = t
 	case []any: // OpenAPI 3.1 also allows "type": ["string", "null"]
@@ -774,34 +646,34 @@ func (c *driftCheck) resolve(node any, depth int) (apiShape, error) {
 		}
 	case nil:
 		switch {
-		case o.has("properties"):
+		case o.Has("properties"):
 			s.typ = "object"
-		case o.has("items"):
+		case o.Has("items"):
 			s.typ = "array"
 		}
 	}
 	if s.typ == "" || s.typ == "null" {
-		return apiShape{}, fmt.Errorf("cannot tell the type of %v", o.keys)
+		return apiShape{}, fmt.Errorf("cannot tell the type of %v", o.Keys)
 	}
-	switch o.str("format") {
+	switch o.Str("format") {
 	case "date":
 		s.format = "date"
 	case "date-time": // RFC 3339 date-times carry an offset
 		s.format, s.airbyteType = "date-time", "timestamp_with_timezone"
 	}
-	if values, ok := o.get("enum").([]any); ok {
+	if values, ok := o.Get("enum").([]any); ok {
 		for _, v := range values {
 			s.enum = append(s.enum, fmt.Sprint(v))
 		}
 	}
-	s.props = o.child("properties")
-	s.items = o.get("items")
+	s.props = o.Child("properties")
+	s.items = o.Get("items")
 	return s, nil
 }
 
 func (c *driftCheck) compare(path string, node any, api apiShape) {
 	where := label(path)
-	o, ok := node.(*obj)
+	o, ok := node.(*orderedjson.Object)
 	if !ok {
 		c.add("%s: schema is a JSON %T, not an object", where, node)
 		return
@@ -818,54 +690,54 @@ func (c *driftCheck) compare(path string, node any, api apiShape) {
 	if nullable != api.nullable {
 		c.add("%s: nullable is %t but the OpenAPI model says %t", where, nullable, api.nullable)
 	}
-	if got := o.str("format"); got != api.format {
+	if got := o.Str("format"); got != api.format {
 		c.add("%s: format is %q but should be %q", where, got, api.format)
 	}
-	if got := o.str("airbyte_type"); got != api.airbyteType {
+	if got := o.Str("airbyte_type"); got != api.airbyteType {
 		c.add("%s: airbyte_type is %q but should be %q", where, got, api.airbyteType)
 	}
 	for _, v := range api.enum {
-		if !mentions(o.str("description"), v) {
+		if !mentions(o.Str("description"), v) {
 			c.add("%s: description does not list the known value %q", where, v)
 		}
 	}
 	switch {
 	case api.typ == "object" && api.props != nil:
-		c.compareProperties(path, o.child("properties"), api.props)
+		c.compareProperties(path, o.Child("properties"), api.props)
 	case api.typ == "array" && api.items != nil:
 		item, err := c.resolve(api.items, 0)
 		if err != nil {
 			c.add("%s[]: reading the OpenAPI model: %v", path, err)
 			return
 		}
-		c.compare(path+"[]", o.get("items"), item)
+		c.compare(path+"[]", o.Get("items"), item)
 	}
 }
 
-func (c *driftCheck) compareProperties(path string, got, want *obj) {
-	for _, name := range want.keys {
+func (c *driftCheck) compareProperties(path string, got, want *orderedjson.Object) {
+	for _, name := range want.Keys {
 		p := join(path, name)
-		if !got.has(name) {
+		if !got.Has(name) {
 			c.add("%s: in the OpenAPI model but missing from the schema", p)
 			continue
 		}
-		api, err := c.resolve(want.vals[name], 0)
+		api, err := c.resolve(want.Get(name), 0)
 		if err != nil {
 			c.add("%s: reading the OpenAPI model: %v", p, err)
 			continue
 		}
-		c.compare(p, got.vals[name], api)
+		c.compare(p, got.Get(name), api)
 	}
 	if got == nil {
 		return
 	}
-	for _, name := range got.keys {
-		if !want.has(name) {
+	for _, name := range got.Keys {
+		if !want.Has(name) {
 			c.add("%s: not in the OpenAPI model", join(path, name))
 		}
 	}
-	gotOrder := slices.DeleteFunc(slices.Clone(got.keys), func(k string) bool { return !want.has(k) })
-	wantOrder := slices.DeleteFunc(slices.Clone(want.keys), func(k string) bool { return !got.has(k) })
+	gotOrder := slices.DeleteFunc(slices.Clone(got.Keys), func(k string) bool { return !want.Has(k) })
+	wantOrder := slices.DeleteFunc(slices.Clone(want.Keys), func(k string) bool { return !got.Has(k) })
 	if !slices.Equal(gotOrder, wantOrder) {
 		c.add("%s: properties are ordered %v but the OpenAPI model has %v", label(path), gotOrder, wantOrder)
 	}

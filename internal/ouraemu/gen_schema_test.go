@@ -2,7 +2,6 @@ package ouraemu
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,191 +10,28 @@ import (
 	"sync"
 	"testing"
 
+	"source-oura/internal/orderedjson"
 	"source-oura/internal/protocoltest"
 )
 
-// jnode is a JSON value that keeps the order of object keys and the text of numbers.
-type jnode struct {
-	kind byte // 'o' object, 'a' array, 's' string, 'n' number, 'b' bool, 'z' null
-	keys []string
-	vals []*jnode
-	text string // a string's value or a number's text
-}
-
-func (n *jnode) get(k string) *jnode {
-	if n == nil {
-		return nil
-	}
-	for i, key := range n.keys {
-		if key == k {
-			return n.vals[i]
-		}
-	}
-	return nil
-}
-
-// parseOrdered reads one JSON value. It is a small recursive-descent parser rather than
-// json.Decoder tokens because the tests walk millions of values (MET series) under -race.
-func parseOrdered(data []byte) (*jnode, error) {
-	if !json.Valid(data) {
-		return nil, errors.New("invalid JSON")
-	}
-	p := &jparser{b: data}
-	n := p.value()
-	p.space()
-	if p.i != len(p.b) {
-		return nil, fmt.Errorf("trailing data at byte %d", p.i)
-	}
-	return n, nil
-}
-
-// jparser parses JSON already known to be valid (json.Valid), so it checks little.
-type jparser struct {
-	b []byte
-	i int
-}
-
-func (p *jparser) space() {
-	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
-		p.i++
-	}
-}
-
-func (p *jparser) value() *jnode {
-	p.space()
-	switch c := p.b[p.i]; {
-	case c == '{' || c == '[':
-		n := &jnode{kind: 'a'}
-		closing := byte(']')
-		if c == '{' {
-			n.kind, closing = 'o', '}'
-		}
-		p.i++
-		p.space()
-		if p.b[p.i] == closing {
-			p.i++
-			return n
-		}
-		for {
-			if n.kind == 'o' {
-				p.space()
-				n.keys = append(n.keys, p.str())
-				p.space()
-				p.i++ // ':'
-			}
-			n.vals = append(n.vals, p.value())
-			p.space()
-			c := p.b[p.i]
-			p.i++
-			if c == closing {
-				return n
-			}
-		}
-	case c == '"':
-		return &jnode{kind: 's', text: p.str()}
-	case c == 't':
-		p.i += 4
-		return &jnode{kind: 'b', text: "true"}
-	case c == 'f':
-		p.i += 5
-		return &jnode{kind: 'b', text: "false"}
-	case c == 'n':
-		p.i += 4
-		return &jnode{kind: 'z'}
-	default:
-		start := p.i
-		for p.i < len(p.b) && strings.IndexByte("+-0123456789.eE", p.b[p.i]) >= 0 {
-			p.i++
-		}
-		return &jnode{kind: 'n', text: string(p.b[start:p.i])}
-	}
-}
-
-// str reads a string at p.i (which is at its opening quote).
-func (p *jparser) str() string {
-	start, escaped := p.i, false
-	p.i++
-	for p.b[p.i] != '"' {
-		if p.b[p.i] == '\\' {
-			escaped = true
-			p.i++
-		}
-		p.i++
-	}
-	p.i++
-	raw := p.b[start:p.i]
-	if !escaped {
-		return string(raw[1 : len(raw)-1])
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		panic(err) // unreachable: the input passed json.Valid
-	}
-	return s
-}
-
-// toAny converts a parsed value to the shapes encoding/json produces with UseNumber.
-func (n *jnode) toAny() any {
-	switch n.kind {
-	case 'o':
-		m := make(map[string]any, len(n.keys))
-		for i, k := range n.keys {
-			m[k] = n.vals[i].toAny()
-		}
-		return m
-	case 'a':
-		a := make([]any, len(n.vals))
-		for i, v := range n.vals {
-			a[i] = v.toAny()
-		}
-		return a
-	case 's':
-		return n.text
-	case 'n':
-		return json.Number(n.text)
-	case 'b':
-		return n.text == "true"
-	}
-	return nil
-}
-
-// genSpec reads the OpenAPI file from ../shared/reference beside the repository, or skips
-// (fails under CI=true) as protocoltest.SharedReference says.
-func genSpec(t *testing.T) *jnode {
-	t.Helper()
-	protocoltest.SharedReference(t, "oura-openapi.json")
-	spec, err := genSpecOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spec
-}
-
-var genSpecOnce = sync.OnceValues(func() (*jnode, error) {
-	data, err := protocoltest.ReadSharedReference("oura-openapi.json")
-	if err != nil {
-		return nil, err
-	}
-	return parseOrdered(data)
-})
-
 // schemaOf returns the item model a collection's list route returns.
-func schemaOf(spec *jnode, collection string) (string, error) {
+func schemaOf(spec *orderedjson.Object, collection string) (string, error) {
 	if collection == "personal_info" {
 		return "PersonalInfoResponse", nil
 	}
-	op := spec.get("paths").get("/v2/usercollection/" + collection).get("get")
-	body := op.get("responses").get("200").get("content").get("application/json").get("schema")
-	alts := body.get("anyOf")
-	if alts == nil || len(alts.vals) == 0 {
+	op := spec.Child("paths").Child("/v2/usercollection/" + collection).Child("get")
+	body := op.Child("responses").Child("200").Child("content").Child("application/json").Child("schema")
+	alts, _ := body.Get("anyOf").([]any)
+	if len(alts) == 0 {
 		return "", fmt.Errorf("no typed 200 response for %s", collection)
 	}
-	wrapper := refName(alts.vals[0].get("$ref").text)
-	items := spec.get("components").get("schemas").get(wrapper).get("properties").get("data").get("items")
+	first, _ := alts[0].(*orderedjson.Object)
+	wrapper := refName(first.Str("$ref"))
+	items := spec.Child("components").Child("schemas").Child(wrapper).Child("properties").Child("data").Child("items")
 	if items == nil {
 		return "", fmt.Errorf("%s has no data items", wrapper)
 	}
-	return refName(items.get("$ref").text), nil
+	return refName(items.Str("$ref")), nil
 }
 
 func refName(ref string) string { return ref[strings.LastIndexByte(ref, '/')+1:] }
@@ -222,7 +58,7 @@ type nullCount struct{ nulls, values int }
 
 // schemaChecker checks documents against the spec's models and counts nullable fields.
 type schemaChecker struct {
-	schemas *jnode
+	schemas *orderedjson.Object
 	errs    []string
 	nulls   map[string]*nullCount // by collection.field.path
 }
@@ -233,9 +69,11 @@ func (c *schemaChecker) fail(path, format string, args ...any) {
 	}
 }
 
-func (c *schemaChecker) check(path string, s, v *jnode) {
-	if ref := s.get("$ref"); ref != nil {
-		name := refName(ref.text)
+// check compares a document value (as orderedjson.Decode gives it) with an OpenAPI schema.
+func (c *schemaChecker) check(path string, s *orderedjson.Object, v any) {
+	text, isString := v.(string)
+	if ref := s.Str("$ref"); ref != "" {
+		name := refName(ref)
 		var re *regexp.Regexp
 		switch name {
 		case "ISODate":
@@ -247,20 +85,21 @@ func (c *schemaChecker) check(path string, s, v *jnode) {
 		case "UtcDateTime":
 			re = reUTC
 		}
-		if re != nil && (v.kind != 's' || !re.MatchString(v.text)) {
-			c.fail(path, "%q is not a %s", v.text, name)
+		if re != nil && (!isString || !re.MatchString(text)) {
+			c.fail(path, "%v is not a %s", v, name)
 		}
-		c.check(path, c.schemas.get(name), v)
+		c.check(path, c.schemas.Child(name), v)
 		return
 	}
-	if alts := s.get("anyOf"); alts != nil {
-		var typed []*jnode
+	if alts, ok := s.Get("anyOf").([]any); ok {
+		var typed []*orderedjson.Object
 		nullable := false
-		for _, a := range alts.vals {
-			if t := a.get("type"); t != nil && t.text == "null" {
+		for _, a := range alts {
+			alt, _ := a.(*orderedjson.Object)
+			if alt.Str("type") == "null" {
 				nullable = true
 			} else {
-				typed = append(typed, a)
+				typed = append(typed, alt)
 			}
 		}
 		if nullable {
@@ -269,7 +108,7 @@ func (c *schemaChecker) check(path string, s, v *jnode) {
 				n = &nullCount{}
 				c.nulls[path] = n
 			}
-			if v.kind == 'z' {
+			if v == nil {
 				n.nulls++
 				return
 			}
@@ -282,68 +121,61 @@ func (c *schemaChecker) check(path string, s, v *jnode) {
 		c.check(path, typed[0], v)
 		return
 	}
-	if v.kind == 'z' {
+	if v == nil {
 		c.fail(path, "null in a non-nullable field")
 		return
 	}
-	if enum := s.get("enum"); enum != nil {
-		ok := false
-		for _, e := range enum.vals {
-			ok = ok || (v.kind == 's' && e.text == v.text)
-		}
+	if enum, ok := s.Get("enum").([]any); ok && (!isString || !slices.Contains(enum, any(text))) {
+		c.fail(path, "%v is not in the enum", v)
+	}
+	if props := s.Child("properties"); props != nil {
+		o, ok := v.(*orderedjson.Object)
 		if !ok {
-			c.fail(path, "%q is not in the enum", v.text)
-		}
-	}
-	typ := ""
-	if t := s.get("type"); t != nil {
-		typ = t.text
-	}
-	if props := s.get("properties"); props != nil {
-		if v.kind != 'o' {
 			c.fail(path, "want an object")
 			return
 		}
-		if !slices.Equal(v.keys, props.keys) {
-			c.fail(path, "keys %v, want %v", v.keys, props.keys)
+		if !slices.Equal(o.Keys, props.Keys) {
+			c.fail(path, "keys %v, want %v", o.Keys, props.Keys)
 			return
 		}
-		for i, k := range props.keys {
-			c.check(path+"."+k, props.vals[i], v.vals[i])
+		for _, k := range props.Keys {
+			c.check(path+"."+k, props.Child(k), o.Get(k))
 		}
 		return
 	}
-	switch typ {
+	number, isNumber := v.(json.Number)
+	switch typ := s.Str("type"); typ {
 	case "array":
-		if v.kind != 'a' {
+		items, ok := v.([]any)
+		if !ok {
 			c.fail(path, "want an array")
 			return
 		}
-		for _, e := range v.vals {
-			c.check(path+"[]", s.get("items"), e)
+		for _, e := range items {
+			c.check(path+"[]", s.Child("items"), e)
 		}
 	case "string":
-		if v.kind != 's' {
+		if !isString {
 			c.fail(path, "want a string")
 			return
 		}
-		if f := s.get("format"); f != nil && f.text == "date" && !reDate.MatchString(v.text) {
-			c.fail(path, "%q is not a date", v.text)
+		if s.Str("format") == "date" && !reDate.MatchString(text) {
+			c.fail(path, "%q is not a date", text)
 		}
-		if ml := s.get("minLength"); ml != nil && len(v.text) == 0 {
+		if s.Has("minLength") && text == "" {
 			c.fail(path, "empty string")
 		}
 	case "integer":
-		if v.kind != 'n' || !isDigits(strings.TrimPrefix(v.text, "-")) {
-			c.fail(path, "%q is not an integer", v.text)
+		if !isNumber || !isDigits(strings.TrimPrefix(string(number), "-")) {
+			c.fail(path, "%v is not an integer", v)
 		}
 	case "number":
-		whole, frac, ok := strings.Cut(strings.TrimPrefix(v.text, "-"), ".")
-		if v.kind != 'n' || !ok || !isDigits(whole) || !isDigits(frac) {
-			c.fail(path, "%q is not a plain decimal number", v.text)
+		whole, frac, ok := strings.Cut(strings.TrimPrefix(string(number), "-"), ".")
+		if !isNumber || !ok || !isDigits(whole) || !isDigits(frac) {
+			c.fail(path, "%v is not a plain decimal number", v)
 		}
 	case "boolean":
-		if v.kind != 'b' {
+		if _, ok := v.(bool); !ok {
 			c.fail(path, "want a boolean")
 		}
 	default:
@@ -353,19 +185,19 @@ func (c *schemaChecker) check(path string, s, v *jnode) {
 
 // genSchemaReport checks the shared two-year dataset once; several tests read the result.
 var genSchemaReport = sync.OnceValues(func() (*schemaChecker, error) {
-	spec, err := genSpecOnce()
+	spec, err := protocoltest.LoadOpenAPI()
 	if err != nil {
 		return nil, err
 	}
 	ds := genDefaultDataset()
-	c := &schemaChecker{schemas: spec.get("components").get("schemas"), nulls: map[string]*nullCount{}}
+	c := &schemaChecker{schemas: spec.Child("components").Child("schemas"), nulls: map[string]*nullCount{}}
 	checkOne := func(collection, model string, data []byte) {
-		v, err := parseOrdered(data)
+		v, err := orderedjson.Decode(data)
 		if err != nil {
 			c.fail(collection, "invalid JSON: %v", err)
 			return
 		}
-		c.check(collection, c.schemas.get(model), v)
+		c.check(collection, c.schemas.Child(model), v)
 	}
 	for _, collection := range Collections {
 		model, err := schemaOf(spec, collection)
@@ -388,7 +220,7 @@ var genSchemaReport = sync.OnceValues(func() (*schemaChecker, error) {
 })
 
 func TestDocumentsFollowTheOpenAPIModels(t *testing.T) {
-	genSpec(t)
+	protocoltest.OpenAPI(t)
 	c, err := genSchemaReport()
 	if err != nil {
 		t.Fatal(err)
@@ -399,7 +231,7 @@ func TestDocumentsFollowTheOpenAPIModels(t *testing.T) {
 }
 
 func TestNullableFieldsAreSometimesNull(t *testing.T) {
-	genSpec(t)
+	protocoltest.OpenAPI(t)
 	c, err := genSchemaReport()
 	if err != nil {
 		t.Fatal(err)
@@ -431,5 +263,54 @@ func TestNullableFieldsAreSometimesNull(t *testing.T) {
 		if n := c.nulls[p]; n == nil || n.nulls*10 > n.values {
 			t.Errorf("%s: null too often (%+v)", p, n)
 		}
+	}
+}
+
+// TestSchemaCheckerCatchesMistakes proves the checker above is not blind: each change to a
+// generated sleep period must be reported at the field it touched.
+func TestSchemaCheckerCatchesMistakes(t *testing.T) {
+	spec := protocoltest.OpenAPI(t)
+	model, err := schemaOf(spec, "sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	original := genDefaultDataset().Docs["sleep"][0].JSON
+	cases := []struct {
+		name   string
+		mutate func(doc *orderedjson.Object)
+		want   string // the first reported problem starts with this
+	}{
+		{"fields reordered", func(d *orderedjson.Object) { d.Keys[1], d.Keys[2] = d.Keys[2], d.Keys[1] }, "sleep: keys"},
+		{"field missing", func(d *orderedjson.Object) { d.Delete("period") }, "sleep: keys"},
+		{"null in a required field", func(d *orderedjson.Object) { d.Set("period", nil) }, "sleep.period: null in a non-nullable field"},
+		{"decimal in an integer", func(d *orderedjson.Object) { d.Set("period", json.Number("1.5")) }, `sleep.period: 1.5 is not an integer`},
+		{"string for a boolean", func(d *orderedjson.Object) { d.Set("low_battery_alert", "no") }, "sleep.low_battery_alert: want a boolean"},
+		{"bad date", func(d *orderedjson.Object) { d.Set("day", "2024-1-02") }, "sleep.day: 2024-1-02 is not a ISODate"},
+		{"unknown enum value", func(d *orderedjson.Object) { d.Set("type", "siesta") }, "sleep.type: siesta is not in the enum"},
+		{"nested field reordered", func(d *orderedjson.Object) {
+			c := d.Child("readiness").Child("contributors")
+			c.Keys[0], c.Keys[1] = c.Keys[1], c.Keys[0]
+		}, "sleep.readiness.contributors: keys"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := orderedjson.DecodeObject(original)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if doc.Child("readiness") == nil {
+				t.Fatalf("the first sleep period has no readiness to change: %s", original)
+			}
+			c := &schemaChecker{schemas: spec.Child("components").Child("schemas"), nulls: map[string]*nullCount{}}
+			c.check("sleep", c.schemas.Child(model), doc)
+			if len(c.errs) != 0 {
+				t.Fatalf("the unchanged document already fails: %q", c.errs)
+			}
+			tc.mutate(doc)
+			c.check("sleep", c.schemas.Child(model), doc)
+			if len(c.errs) == 0 || !strings.HasPrefix(c.errs[0], tc.want) {
+				t.Errorf("problems %q, want one starting %q", c.errs, tc.want)
+			}
+		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"source-oura/internal/orderedjson"
 )
 
 // genFixedNow is the "now" of the shared dataset; its two years hold seed 1's trip and a
@@ -43,11 +45,11 @@ func genFields(t *testing.T, d Doc) map[string]any {
 	if m, ok := genFieldsCache.Load(&d.JSON[0]); ok {
 		return m.(map[string]any)
 	}
-	n, err := parseOrdered(d.JSON)
-	if err != nil || n.kind != 'o' {
+	n, err := orderedjson.DecodeObject(d.JSON)
+	if err != nil {
 		t.Fatalf("decoding %s: %v", d.JSON, err)
 	}
-	m := n.toAny().(map[string]any)
+	m := orderedjson.Plain(n).(map[string]any)
 	genFieldsCache.Store(&d.JSON[0], m)
 	return m
 }
@@ -755,10 +757,10 @@ func TestRevise(t *testing.T) {
 			if !bytes.Equal(ds.Docs[c][i].JSON, got.JSON) {
 				t.Errorf("%s: the dataset does not hold the revision at the same place", c)
 			}
-			old, _ := parseOrdered(before.JSON)
-			now, err := parseOrdered(got.JSON)
-			if err != nil || !slices.Equal(old.keys, now.keys) {
-				t.Errorf("%s: revision changed the fields: %v -> %s", c, old.keys, got.JSON)
+			old, _ := orderedjson.DecodeObject(before.JSON)
+			now, err := orderedjson.DecodeObject(got.JSON)
+			if err != nil || !slices.Equal(old.Keys, now.Keys) {
+				t.Errorf("%s: revision changed the fields: %v -> %s", c, old.Keys, got.JSON)
 			}
 		}
 	}
