@@ -4,8 +4,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -216,10 +218,73 @@ func TestTestSupportNeverShips(t *testing.T) {
 	testOnly := map[string]bool{
 		"testing": true, "source-oura/internal/protocoltest": true, "source-oura/internal/fakeclock": true,
 		"source-oura/internal/streamtest": true, "source-oura/internal/ouratest": true,
+		"source-oura/internal/orderedjson": true,
 	}
 	for _, pkg := range strings.Fields(string(out)) {
 		if testOnly[pkg] {
 			t.Errorf("%s is linked into a binary; import it only from _test.go files", pkg)
+		}
+	}
+}
+
+// TestReadmeLayoutIsTrue: README's layout section names every folder that holds Go code (itself or
+// through a parent it names, as cmd/bench/ covers cmd/bench/floor/), and every folder it names exists.
+func TestReadmeLayoutIsTrue(t *testing.T) {
+	readme := readRepoFile(t, "README.md")
+	_, section, ok := strings.Cut(readme, "\n## Layout\n")
+	if !ok {
+		t.Fatal("README.md has no \"## Layout\" section")
+	}
+	_, block, _ := strings.Cut(section, "```\n")
+	block, _, _ = strings.Cut(block, "```")
+	named := map[string]bool{}
+	for _, line := range strings.Split(block, "\n") {
+		if line == "" || line[0] == ' ' {
+			continue // a description carried on
+		}
+		// A line starts with one path, or several joined by ", ", then says what they hold.
+		for _, field := range strings.Fields(line) {
+			p := strings.TrimSuffix(field, ",")
+			named[strings.TrimSuffix(p, "/")] = true
+			if _, err := os.Stat(filepath.Join("..", p)); err != nil {
+				t.Errorf("README layout names %s, which is not in the repository", p)
+			}
+			if p == field {
+				break
+			}
+		}
+	}
+	if len(named) < 10 {
+		t.Fatalf("read only %d paths from README's layout block: %v", len(named), named)
+	}
+	goDirs := map[string]bool{}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() && path != ".." && (strings.HasPrefix(name, ".") || name == "testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(name, ".go") {
+			rel, _ := filepath.Rel("..", filepath.Dir(path))
+			goDirs[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := range goDirs {
+		if dir == "." {
+			continue // main.go, named on its own
+		}
+		covered := false
+		for d := dir; d != "." && !covered; d = filepath.ToSlash(filepath.Dir(d)) {
+			covered = named[d]
+		}
+		if !covered {
+			t.Errorf("%s/ holds Go code but README's layout section does not name it", dir)
 		}
 	}
 }
