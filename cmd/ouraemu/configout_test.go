@@ -45,3 +45,30 @@ func TestConfigOutUnwritable(t *testing.T) {
 		t.Errorf("config-out below a file: %v; want an error naming --config-out", err)
 	}
 }
+
+// TestConfigOutReplacesAWholeFile: a config left by an earlier run (a longer one, with another
+// port) is replaced in one step, so a script waiting for the file reads the new config whole,
+// and no temporary file is left beside it.
+func TestConfigOutReplacesAWholeFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "config.json")
+	stale := `{"api_key":"old","base_url":"http://127.0.0.1:1","start_datetime":"2020-01-01T00:00:00Z","padding":"` + strings.Repeat("x", 4096) + `"}`
+	if err := os.WriteFile(out, []byte(stale), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines, stop := startRun(t, "--days", "2", "--config-out", out)
+	defer stop()
+	written, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(written)) != lines[2] {
+		t.Errorf("--config-out holds %.80s…, stdout showed %s", written, lines[2])
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("replaced config: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the folder holds %d files, want only config.json", len(entries))
+	}
+}

@@ -223,7 +223,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			ln.Close()
 			return fmt.Errorf("creating the folder of --config-out %s: %w", c.configOut, err)
 		}
-		if err := os.WriteFile(c.configOut, append(cfg, '\n'), 0o600); err != nil {
+		if err := writeWhole(c.configOut, append(cfg, '\n')); err != nil {
 			ln.Close()
 			return fmt.Errorf("writing --config-out: %w", err)
 		}
@@ -256,4 +256,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
+}
+
+// writeWhole replaces path with data (mode 0600) in one rename, so that a script waiting for the
+// file to appear, as the README's quick start does, never reads half of it.
+func writeWhole(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".ouraemu-config-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
