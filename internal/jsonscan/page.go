@@ -16,6 +16,15 @@ var (
 	ErrBadNextToken = errors.New(`"next_token" is neither a string nor null`)
 )
 
+// MaxNextToken is the longest next_token, in bytes as sent (between the quotes), a page may carry. Oura's are
+// short opaque strings; the walk sends each one back in a URL and remembers it to catch a loop, so a server
+// handing out huge ones must be refused, not followed.
+const MaxNextToken = 4 << 10
+
+// ErrLongNextToken: the page's next_token is longer than MaxNextToken. The error that wraps it gives the
+// length, never the token.
+var ErrLongNextToken = fmt.Errorf(`"next_token" is longer than the %d bytes the connector accepts`, MaxNextToken)
+
 // ErrTooLarge: one element of the page (or one value beside "data") is larger than MaxRecord.
 var ErrTooLarge = fmt.Errorf("one element of the page is larger than the %d MiB a record may take", MaxRecord>>20)
 
@@ -259,6 +268,9 @@ func (p *PageReader) step() (el Element, got bool, st status, err error) {
 			case 'n':
 				p.token = ""
 			case '"':
+				if n := end - i - 2; n > MaxNextToken {
+					return el, false, stOK, fmt.Errorf("%w: Oura sent one of %d bytes", ErrLongNextToken, n)
+				}
 				if json.Unmarshal(b[i:end], &p.token) != nil {
 					return el, false, stOK, ErrBadNextToken
 				}
