@@ -1,15 +1,18 @@
 package streams
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/url"
 	"sort"
 	"strings"
 
 	"source-oura/internal/jsonscan"
 	"source-oura/internal/oura"
+	"source-oura/protocol"
 	"source-oura/schemas"
 )
 
@@ -155,21 +158,65 @@ func (r *Reader) readWhole(run *streamRun, err error) {
 			"read as whole documents (Airbyte still keeps only the selected columns)", err)
 }
 
+// Oura names its fields, so an undeclared field's name is server text of any length, and a
+// stream may carry any number of distinct ones (a key that embeds an id, say): neither the
+// names kept nor the lines logged may grow with them.
+const (
+	// maxUndeclaredNamed is how many undeclared fields of a stream get a WARN of their own. A
+	// schema change at Oura adds a handful; past this, one WARN says the rest are only counted.
+	maxUndeclaredNamed = 100
+	// maxUndeclaredCounted is how many distinct undeclared fields a stream counts (a digest of
+	// 8 bytes each, well under 1 MiB in all); the summary's count stops there, and a WARN says so.
+	maxUndeclaredCounted = 10_000
+	// maxFieldLog is how many bytes of a field name a log line carries.
+	maxFieldLog = 200
+)
+
+// fieldSeed keys the digests of undeclared field names; per process, as nothing outlives it.
+var fieldSeed = maphash.MakeSeed()
+
+// fieldDigest is the key of an undeclared field in streamRun.undeclared: 8 bytes whatever the
+// length of the name, so the set holds no name Oura sent. Two names of one stream sharing a
+// digest (odds about 1 in 10^11 at the cap) would be counted once.
+func fieldDigest(name string) string {
+	return string(binary.LittleEndian.AppendUint64(nil, maphash.String(fieldSeed, name)))
+}
+
 // noteKeys counts, once a record is written, its undeclared fields (one WARN per stream and
-// field) and its missing primary-key fields (one WARN per stream at its end, see warnKeys).
+// field for the first maxUndeclaredNamed) and its missing primary-key fields (one WARN per
+// stream at its end, see warnKeys).
 func (r *Reader) noteKeys(run *streamRun, undeclared []string, missing uint8) {
 	for _, name := range undeclared {
-		if run.undeclared[name] {
+		if len(run.undeclared) >= maxUndeclaredCounted {
+			break // the count stops here (said once below); hashing more names would change nothing
+		}
+		key := fieldDigest(name)
+		if run.undeclared[key] {
 			continue
 		}
 		if run.undeclared == nil {
 			run.undeclared = map[string]bool{}
 		}
-		run.undeclared[name] = true
-		r.Log.Warn().Str("stream", run.job.Stream.Name).Str("field", name).
-			Msgf("records carry the top-level field %q, which the stream's schema in the catalog does not declare: they are written "+
-				"unchanged, but Airbyte drops the field until the source schema is refreshed (\"Refresh source schema\" in the "+
-				"connection's Schema tab; discover declares the fields Oura sends)", name)
+		run.undeclared[key] = true
+		switch n := len(run.undeclared); {
+		case n <= maxUndeclaredNamed:
+			ev := r.Log.Warn().Str("stream", run.job.Stream.Name).Str("field", protocol.Cut(name, maxFieldLog))
+			if len(name) > maxFieldLog {
+				ev = ev.Int("field_bytes", len(name))
+			}
+			ev.Msg("records carry a top-level field which the stream's schema in the catalog does not declare: they are written " +
+				"unchanged, but Airbyte drops the field until the source schema is refreshed (\"Refresh source schema\" in the " +
+				"connection's Schema tab; discover declares the fields Oura sends)")
+		case n == maxUndeclaredNamed+1:
+			r.Log.Warn().Str("stream", run.job.Stream.Name).Int("named", maxUndeclaredNamed).
+				Msgf("records carry more than %d distinct top-level fields which the stream's schema in the catalog does not "+
+					"declare: they are written unchanged, and the further ones are counted in the stream summary "+
+					"(undeclared_fields) but not named; Airbyte drops them until the source schema is refreshed", maxUndeclaredNamed)
+		case n == maxUndeclaredCounted:
+			r.Log.Warn().Str("stream", run.job.Stream.Name).
+				Msgf("records carry at least %d distinct undeclared top-level fields, as many as the connector counts: "+
+					"undeclared_fields in the stream summary stops there; the records are still written unchanged", maxUndeclaredCounted)
+		}
 	}
 	run.sum.Undeclared = len(run.undeclared)
 	if missing == 0 {
