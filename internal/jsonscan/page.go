@@ -23,7 +23,7 @@ const MaxNextToken = 4 << 10
 
 // ErrLongNextToken: the page's next_token is longer than MaxNextToken. The error that wraps it gives the
 // length, never the token.
-var ErrLongNextToken = fmt.Errorf(`"next_token" is longer than the %d bytes the connector accepts`, MaxNextToken)
+var ErrLongNextToken = errors.New(`"next_token" is too long`)
 
 // ErrTooLarge: one element of the page (or one value beside "data") is larger than MaxRecord.
 var ErrTooLarge = fmt.Errorf("one element of the page is larger than the %d MiB a record may take", MaxRecord>>20)
@@ -269,7 +269,7 @@ func (p *PageReader) step() (el Element, got bool, st status, err error) {
 				p.token = ""
 			case '"':
 				if n := end - i - 2; n > MaxNextToken {
-					return el, false, stOK, fmt.Errorf("%w: Oura sent one of %d bytes", ErrLongNextToken, n)
+					return el, false, stOK, fmt.Errorf("%w: Oura sent %d bytes, the connector follows at most %d", ErrLongNextToken, n, MaxNextToken)
 				}
 				if json.Unmarshal(b[i:end], &p.token) != nil {
 					return el, false, stOK, ErrBadNextToken

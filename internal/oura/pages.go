@@ -48,7 +48,7 @@ type Pages struct {
 	next  string // token for the next request
 	done  bool
 	err   error
-	seen  map[string]struct{} // every next_token returned so far, to catch a loop
+	seen  map[tokenKey]struct{} // every next_token returned so far, to catch a loop; see tokenKey
 	stats Stats
 	limit int // most pages this range may take; see pageLimit
 	days  int // days in the range, for the error when limit is hit
@@ -64,6 +64,17 @@ func (p *Pages) Check(s *jsonscan.Schema, cursorField string) *Pages {
 	return p
 }
 
+// tokenKey stands for a next_token in Pages.seen: 128 bits of hash, so that a walk of a thousand pages keeps
+// 16 bytes a page whatever its tokens weigh. The seeds are the process's own, so a server cannot aim two
+// tokens at one key; two honest tokens share one with odds of 2^-128 (the walk would stop with an error).
+type tokenKey [2]uint64
+
+var tokenSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func keyOf(token string) tokenKey {
+	return tokenKey{maphash.String(tokenSeeds[0], token), maphash.String(tokenSeeds[1], token)}
+}
+
 // prefixSeed hashes the records written before a cut; one seed per process is enough, as both fetches of a
 // page are compared within it.
 var prefixSeed = maphash.MakeSeed()
@@ -76,9 +87,9 @@ func (c *Client) Pages(path string, q url.Values) *Pages {
 	for k, v := range q {
 		query[k] = append([]string(nil), v...)
 	}
-	seen := map[string]struct{}{}
+	seen := map[tokenKey]struct{}{}
 	if start := query.Get("next_token"); start != "" {
-		seen[start] = struct{}{}
+		seen[keyOf(start)] = struct{}{}
 	}
 	limit, days := pageLimit(query)
 	return &Pages{c: c, path: path, query: query, seen: seen, limit: limit, days: days}
@@ -154,12 +165,13 @@ func (p *Pages) Next(ctx context.Context, emit func(Record) error) bool {
 	if page.NextToken == "" {
 		p.done = true
 	} else {
-		if _, again := p.seen[page.NextToken]; again {
+		key := keyOf(page.NextToken)
+		if _, again := p.seen[key]; again {
 			p.err = fmt.Errorf("fetching %s page %d: %w", p.path, p.n,
 				&Error{Kind: BadResponse, Status: 200, Path: p.path, Detail: "Oura returned the same next_token twice"})
 			return false
 		}
-		p.seen[page.NextToken] = struct{}{}
+		p.seen[key] = struct{}{}
 		p.next = page.NextToken
 	}
 	p.page = page
@@ -174,6 +186,27 @@ func hashRecord(h *maphash.Hash, raw []byte) {
 	binary.LittleEndian.PutUint64(n[:], uint64(len(raw)))
 	_, _ = h.Write(n[:])
 	_, _ = h.Write(raw)
+}
+
+// Resume returns a walk that carries on from where p stopped, asking every request with q instead of p's
+// query: the page p failed on (or the first, if none was read) is asked again, with p's next_token when p
+// had read a page, and the walk goes on from there. The tokens p has seen still count as seen and its pages
+// toward its limit, so a server that answers the new walk with a token of the old one is caught as a loop
+// instead of being followed back to pages already read. Stats start afresh; p is not to be used again (the
+// two share their record of tokens). The reader uses it to go on without a fields parameter Oura refused.
+func (p *Pages) Resume(q url.Values) *Pages {
+	query := make(url.Values, len(q)+1)
+	for k, v := range q {
+		query[k] = append([]string(nil), v...)
+	}
+	read := int(p.stats.Pages) // the pages of p read to their end; the failed one is asked again
+	if read == 0 {
+		if start := query.Get("next_token"); start != "" {
+			p.seen[keyOf(start)] = struct{}{}
+		}
+	}
+	return &Pages{c: p.c, path: p.path, query: query, n: read, next: p.next, seen: p.seen, limit: p.limit, days: p.days,
+		schema: p.schema, cursorField: p.cursorField}
 }
 
 // Page returns the page fetched by the last successful Next.
