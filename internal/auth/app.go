@@ -27,6 +27,11 @@ const DefaultTimeout = 30 * time.Second
 // maxBody bounds how much of a token endpoint answer is read.
 const maxBody = 64 << 10
 
+// maxExpiresIn caps the lifetime a token endpoint may claim for an access token. Oura's last a
+// day; a larger expires_in is a server bug, and unchecked it overflows time.Duration (1e10 s
+// already wraps around to the 18th century), which made every request refresh first.
+const maxExpiresIn = 365 * 24 * time.Hour
+
 // Tokens is what the token endpoint hands out.
 type Tokens struct {
 	AccessToken  string
@@ -250,8 +255,8 @@ func (a App) post(ctx context.Context, grant string, form url.Values, grantSecre
 			return Tokens{}, e
 		}
 		t := Tokens{AccessToken: ans.AccessToken, RefreshToken: ans.RefreshToken, Scope: ans.Scope}
-		if secs, ok := seconds(ans.ExpiresIn); ok {
-			t.Expiry = a.now().Add(time.Duration(secs) * time.Second).UTC().Truncate(time.Second)
+		if life, ok := lifetime(ans.ExpiresIn); ok {
+			t.Expiry = a.now().Add(life).UTC().Truncate(time.Second)
 		}
 		return t, nil
 	}
@@ -290,8 +295,11 @@ func classify(status int, code string) Kind {
 	return Refused
 }
 
-// seconds reads expires_in, which some servers send as a string.
-func seconds(raw json.RawMessage) (int64, bool) {
+// lifetime reads expires_in, which some servers send as a string, in whole seconds capped at
+// maxExpiresIn. Zero, a negative number, NaN or anything else that is not a number means the
+// lifetime is unknown (false), like a missing expires_in: the token is then used until Oura
+// rejects it.
+func lifetime(raw json.RawMessage) (time.Duration, bool) {
 	if len(raw) == 0 {
 		return 0, false
 	}
@@ -304,10 +312,16 @@ func seconds(raw json.RawMessage) (int64, bool) {
 		n = json.Number(s)
 	}
 	v, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || v <= 0 {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && v > 0: // beyond float64, e.g. "1e400": +Inf
+		return maxExpiresIn, true
+	case err != nil || !(v > 0): // written so that NaN is unknown too
 		return 0, false
+	case v >= maxExpiresIn.Seconds():
+		// Checked before converting: a float64 beyond int64 converts to an arbitrary value.
+		return maxExpiresIn, true
 	}
-	return int64(v), true
+	return time.Duration(v) * time.Second, true
 }
 
 func (a App) now() time.Time {

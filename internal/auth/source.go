@@ -21,19 +21,27 @@ const RefreshMargin = 10 * time.Minute
 // cannot help.
 const maxRejectedRefreshes = 5
 
+// minTimedLifetime is the shortest access-token lifetime that is refreshed on a timer. A token
+// from the token endpoint that lives less (or arrives already expired: expires_in 0.5, a server
+// bug) is used until Oura rejects it with a 401 instead, because refreshing on its expiry would
+// spend a single-use refresh token, and rewrite the config, before nearly every request.
+const minTimedLifetime = time.Minute
+
 // Source is an oura.TokenSource for OAuth: it refreshes the access token when it is missing or
-// expires within RefreshMargin, and once after a 401. It is safe for concurrent use. One refresh
-// runs at a time; callers that waited for it reuse its token, because with single-use refresh
-// tokens a second, concurrent refresh would fail.
+// expires within RefreshMargin (short-lived tokens: see setTokens), and once after a 401. It is
+// safe for concurrent use. One refresh runs at a time; callers that waited for it reuse its
+// token, because with single-use refresh tokens a second, concurrent refresh would fail.
 type Source struct {
 	app      App
 	onRotate func(Tokens) error
 
-	mu       sync.Mutex
-	cur      Tokens
-	failed   *Error // a refresh failure that only the user can fix; every later call returns it
-	rejected int    // refreshes made because of a 401
-	lost     bool   // a refresh got no answer, so Oura may have rotated the token without telling us
+	mu  sync.Mutex
+	cur Tokens
+	// refreshAt is when cur is replaced for its age; zero means only a 401 replaces it.
+	refreshAt time.Time
+	failed    *Error // a refresh failure that only the user can fix; every later call returns it
+	rejected  int    // refreshes made because of a 401
+	lost      bool   // a refresh got no answer, so Oura may have rotated the token without telling us
 
 	// classicRefusal is the classic endpoint's 400 invalid_request when failed comes from the
 	// fallback endpoint, so that the error says both were tried.
@@ -53,7 +61,13 @@ func NewSource(app App, start Tokens, onRotate func(Tokens) error) (*Source, err
 	if start.RefreshToken == "" {
 		return nil, errNoRefreshToken
 	}
-	return &Source{app: app, onRotate: onRotate, cur: start}, nil
+	s := &Source{app: app, onRotate: onRotate, cur: start}
+	if !start.Expiry.IsZero() {
+		// The config's expiry: a token found already expired is refreshed once, then the rule
+		// for fresh tokens (setTokens) applies.
+		s.refreshAt = start.Expiry.Add(-RefreshMargin)
+	}
+	return s, nil
 }
 
 // Tokens returns the tokens the Source holds now.
@@ -106,7 +120,23 @@ func (s *Source) usable() bool {
 	if s.cur.AccessToken == "" {
 		return false
 	}
-	return s.cur.Expiry.IsZero() || s.app.now().Add(RefreshMargin).Before(s.cur.Expiry)
+	return s.refreshAt.IsZero() || s.app.now().Before(s.refreshAt)
+}
+
+// setTokens makes t, fresh from the token endpoint, the current tokens, and decides when its age
+// will call for the next refresh: RefreshMargin before its expiry, or half-way through its life
+// when it lives less than twice that, so that a token just issued is always used. One that lives
+// less than minTimedLifetime is used until a 401 (Refresh, bounded by maxRejectedRefreshes).
+func (s *Source) setTokens(t Tokens) {
+	s.cur, s.refreshAt = t, time.Time{}
+	if t.Expiry.IsZero() {
+		return
+	}
+	life := t.Expiry.Sub(s.app.now())
+	if life < minTimedLifetime {
+		return
+	}
+	s.refreshAt = t.Expiry.Add(-min(RefreshMargin, life/2))
 }
 
 // refreshLocked gets new tokens and hands them to onRotate. s.mu must be held, which is what
@@ -152,7 +182,7 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 		}
 		return e
 	}
-	s.cur = t
+	s.setTokens(t)
 	if s.onRotate != nil {
 		if err := s.onRotate(t); err != nil {
 			// The new tokens stay in use for this run; the caller learns that they were not saved.
