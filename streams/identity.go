@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
+	"unicode"
 
 	"source-oura/internal/oura"
 )
@@ -13,9 +16,27 @@ import (
 // account id is logged from here alone, and the personal_info stream reuses the document instead of
 // asking for it again.
 type identity struct {
-	mu   sync.Mutex
-	body []byte // personal_info as Oura sent it; nil until fetched
-	id   string
+	mu    sync.Mutex
+	body  []byte // personal_info as Oura sent it; nil until fetched
+	id    string
+	idErr error // the id Oura sent is unusable (*UnusableAccountIDError)
+}
+
+// MaxAccountIDBytes bounds the Oura user id the connector accepts. Oura's ids are UUID-like
+// (36 bytes), so this is generous; it is there because with account_column on the id is written
+// into every record, and an id of any length would grow every RECORD line by as much.
+const MaxAccountIDBytes = 256
+
+// UnusableAccountIDError is personal_info carrying an id the connector will not log or write
+// into records: longer than MaxAccountIDBytes, or with control characters. Its text
+// never carries the id itself.
+type UnusableAccountIDError struct {
+	Reason string // what is wrong with it, the id's length for one too long
+}
+
+// Error says the id is unusable and why, in one line.
+func (e *UnusableAccountIDError) Error() string {
+	return fmt.Sprintf("Oura sent an unusable user id in personal_info (%s)", e.Reason)
 }
 
 // AccountID returns the Oura user id of the token's account (from personal_info) and logs it once
@@ -27,6 +48,9 @@ func (r *Reader) AccountID(ctx context.Context) (string, error) {
 	}
 	if _, _, err := r.personalInfo(ctx); err != nil {
 		return "", err
+	}
+	if r.who.idErr != nil {
+		return "", r.who.idErr
 	}
 	if r.who.id == "" {
 		return "", errors.New("personal_info has no id")
@@ -48,7 +72,7 @@ func (r *Reader) personalInfo(ctx context.Context) (body []byte, requested bool,
 		return nil, true, err
 	}
 	r.who.body = body
-	if r.who.id = accountIDOf(body); r.who.id != "" {
+	if r.who.id, r.who.idErr = accountIDOf(body); r.who.id != "" {
 		r.Log.Info().Str("account_id", r.who.id).Msg("syncing Oura account")
 	}
 	return body, true, nil
@@ -61,19 +85,33 @@ func AccountID(ctx context.Context, client *oura.Client) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if id := accountIDOf(body); id != "" {
-		return id, nil
+	id, err := accountIDOf(body)
+	switch {
+	case err != nil:
+		return "", err
+	case id == "":
+		return "", errors.New("personal_info has no id")
 	}
-	return "", errors.New("personal_info has no id")
+	return id, nil
 }
 
-// accountIDOf is the "id" of a personal_info document, "" when it has none.
-func accountIDOf(body []byte) string {
+// accountIDOf is the "id" of a personal_info document, "" when it has none, and an
+// *UnusableAccountIDError (with "") when the id is not one the connector can log and write.
+// (Bytes that are not UTF-8 arrive as U+FFFD: encoding/json replaces them.)
+func accountIDOf(body []byte) (string, error) {
 	var doc struct {
 		ID string `json:"id"`
 	}
 	if json.Unmarshal(body, &doc) != nil {
-		return ""
+		return "", nil
 	}
-	return doc.ID
+	id := doc.ID
+	switch {
+	case len(id) > MaxAccountIDBytes:
+		return "", &UnusableAccountIDError{
+			Reason: fmt.Sprintf("%d bytes, more than the %d an id may have", len(id), MaxAccountIDBytes)}
+	case strings.IndexFunc(id, unicode.IsControl) >= 0:
+		return "", &UnusableAccountIDError{Reason: "it contains control characters"}
+	}
+	return id, nil
 }

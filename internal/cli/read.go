@@ -84,7 +84,9 @@ func (r *run) read(ctx context.Context) int {
 // failure stays at DEBUG and never stops the sync). With a label it returns the label. Without one
 // it returns the Oura user id, read once from personal_info before any stream; a token that cannot
 // read it is an error saying to grant the personal scope or give a label, because records without
-// their account would collide with the other accounts' rows in shared tables.
+// their account would collide with the other accounts' rows in shared tables. An id Oura sends
+// that is too long or holds control characters (streams.UnusableAccountIDError) is refused
+// likewise, saying a label avoids it.
 func (r *run) accountColumn(ctx context.Context, cfg *config.Config, reader *streams.Reader) (protocol.AccountColumn, error) {
 	switch {
 	case !cfg.Account.Enabled:
@@ -99,6 +101,12 @@ func (r *run) accountColumn(ctx context.Context, cfg *config.Config, reader *str
 		return protocol.AccountColumn{Name: config.AccountColumnName, Value: cfg.Account.Label}, nil
 	}
 	id, err := reader.AccountID(ctx)
+	var bad *streams.UnusableAccountIDError
+	if errors.As(err, &bad) {
+		// Granting a scope would not help: Oura answered, with an id no record should carry.
+		return protocol.AccountColumn{}, fmt.Errorf("config field \"account_column\" is on without a label, so every record "+
+			"carries the Oura user id, but %w: set account_column.label to name the account instead", err)
+	}
 	if err != nil {
 		return protocol.AccountColumn{}, accountIDError(err)
 	}
