@@ -277,15 +277,21 @@ func callbackFrom(q url.Values) callback {
 }
 
 // ReadPasted reads the code from in: the whole address the browser was sent to, its query, or the
-// bare code. announce is called first, with the line to show the user.
-func (c *Consent) ReadPasted(in io.Reader, announce func(next string)) (string, error) {
+// bare code. announce is called first, with the line to show the user. It returns as soon as ctx
+// is done (Ctrl-C, SIGTERM), even though nothing was pasted.
+func (c *Consent) ReadPasted(ctx context.Context, in io.Reader, announce func(next string)) (string, error) {
 	if in == nil {
 		return "", errors.New("--paste reads the code from standard input, which is not available")
 	}
 	announce(fmt.Sprintf("Oura then sends your browser to %s?code=… — that page may not load, which is fine. "+
 		"Copy the whole address from the address bar (or only the code), paste it here and press Enter:", c.Redirect))
 	// One line, bounded: a code is short, and stdin may be anything.
-	line, err := bufio.NewReader(io.LimitReader(in, maxPasted)).ReadString('\n')
+	line, err := Interruptible(ctx, "the pasted code", func() (string, error) {
+		return bufio.NewReader(io.LimitReader(in, maxPasted)).ReadString('\n')
+	})
+	if errors.Is(err, ErrCancelled) {
+		return "", err
+	}
 	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
 		return "", fmt.Errorf("reading the pasted code: %w", err)
 	}
@@ -312,6 +318,37 @@ func (c *Consent) ReadPasted(in io.Reader, announce func(next string)) (string, 
 	}
 	cb := callbackFrom(q)
 	return cb.code, cb.err
+}
+
+// ErrCancelled is returned by Interruptible when its context ends first.
+var ErrCancelled = errors.New("cancelled")
+
+// Interruptible returns what read returns, or ErrCancelled, naming what was awaited, as soon as
+// ctx is done. A read from a terminal or a pipe cannot be interrupted in Go, and main's
+// signal.NotifyContext has turned off the exit on Ctrl-C and SIGTERM, so a bare read would keep
+// the process alive until someone types. The read goes on in its goroutine, which leaks until
+// the process exits: that is what a cancelled command does next, and the buffered channel lets
+// the goroutine end should the read return first.
+func Interruptible[T any](ctx context.Context, what string, read func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	var zero T
+	if ctx.Err() != nil {
+		return zero, fmt.Errorf("%w while waiting for %s", ErrCancelled, what)
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := read()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, fmt.Errorf("%w while waiting for %s", ErrCancelled, what)
+	}
 }
 
 // maxPasted bounds the pasted line: an address with a code is well under 1 KiB.

@@ -95,7 +95,7 @@ func (r *run) auth(ctx context.Context) int {
 		_ = r.out.Error(ft, "source-oura auth: "+err.Error(), "", nil)
 		return ExitFailure
 	}
-	secret, err := r.clientSecret()
+	secret, err := r.clientSecret(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -113,7 +113,7 @@ func (r *run) auth(ctx context.Context) int {
 	switch {
 	case code != "":
 	case a.noBrowserWait:
-		code, err = c.ReadPasted(r.env.Stdin, announce)
+		code, err = c.ReadPasted(ctx, r.env.Stdin, announce)
 	default:
 		code, err = c.WaitForRedirect(ctx, announce)
 	}
@@ -142,8 +142,8 @@ func (r *run) auth(ctx context.Context) int {
 // clientSecret finds the OAuth client secret: --client-secret, else OURA_CLIENT_SECRET, else a
 // prompt without echo when stdin is a terminal. The flag stays for scripts, with a warning,
 // because other local users can read a command line in /proc/PID/cmdline. The prompt goes to
-// stderr: stdout carries only Airbyte messages.
-func (r *run) clientSecret() (string, error) {
+// stderr: stdout carries only Airbyte messages. Ctrl-C or SIGTERM (ctx) ends the prompt.
+func (r *run) clientSecret(ctx context.Context) (string, error) {
 	if r.args.set["client-secret"] {
 		r.log.Warn().Msgf("--client-secret puts the secret on the command line, where other users of this computer "+
 			"can read it (ps, /proc); prefer the %s environment variable or the prompt", secretEnv)
@@ -155,17 +155,24 @@ func (r *run) clientSecret() (string, error) {
 		}
 		return strings.TrimSpace(s), nil
 	}
-	read := r.env.ReadPassword
+	read, restore := r.env.ReadPassword, func() {}
 	if read == nil {
-		read = terminalPassword(r.env.Stdin)
+		read, restore = terminalPassword(r.env.Stdin)
 	}
 	if read == nil {
 		return "", fmt.Errorf("no client secret: set the %s environment variable, or run the command in a terminal "+
 			"to be asked for it (--client-secret also works, but other users of this computer can read it)", secretEnv)
 	}
 	fmt.Fprint(r.env.Stderr, "Client secret of your Oura API application (typing is not shown): ")
-	b, err := read()
+	b, err := auth.Interruptible(ctx, "the client secret", read)
+	if errors.Is(err, auth.ErrCancelled) {
+		// The abandoned read still holds the terminal without echo; give the shell its echo back.
+		restore()
+	}
 	fmt.Fprintln(r.env.Stderr)
+	if errors.Is(err, auth.ErrCancelled) {
+		return "", err
+	}
 	if err != nil {
 		return "", fmt.Errorf("reading the client secret from the terminal: %w", err)
 	}
@@ -175,13 +182,21 @@ func (r *run) clientSecret() (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// terminalPassword returns a no-echo reader of stdin when it is a terminal, else nil.
-func terminalPassword(stdin io.Reader) func() ([]byte, error) {
+// terminalPassword returns a no-echo reader of stdin when it is a terminal, else nil, and a
+// function that puts the terminal back as it was before the read, for a read that is abandoned.
+func terminalPassword(stdin io.Reader) (read func() ([]byte, error), restore func()) {
 	f, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
+		return nil, func() {}
 	}
-	return func() ([]byte, error) { return term.ReadPassword(int(f.Fd())) }
+	fd := int(f.Fd())
+	state, err := term.GetState(fd)
+	restore = func() {
+		if err == nil {
+			_ = term.Restore(fd, state)
+		}
+	}
+	return func() ([]byte, error) { return term.ReadPassword(fd) }, restore
 }
 
 // printConsent tells the user, on stderr, where to give consent; stdout carries only Airbyte messages.

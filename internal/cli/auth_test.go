@@ -776,7 +776,7 @@ func TestAuthClientSecretSources(t *testing.T) {
 		})
 	}
 	// Without an injected reader, a stdin that is not a terminal is never prompted on.
-	if terminalPassword(strings.NewReader("")) != nil {
+	if read, _ := terminalPassword(strings.NewReader("")); read != nil {
 		t.Error("a strings.Reader was taken for a terminal")
 	}
 	pipeR, pipeW, err := os.Pipe()
@@ -785,7 +785,7 @@ func TestAuthClientSecretSources(t *testing.T) {
 	}
 	defer pipeR.Close()
 	defer pipeW.Close()
-	if terminalPassword(pipeR) != nil {
+	if read, _ := terminalPassword(pipeR); read != nil {
 		t.Error("a pipe was taken for a terminal")
 	}
 }
@@ -877,5 +877,59 @@ func TestAuthRefusesALocalhostPortTakenOnIPv6(t *testing.T) {
 		"--base-url", f.url, "--redirect-uri", redirect, "--output", out)
 	if r.code != ExitOK || v6.status != http.StatusOK || !strings.Contains(v6.page, "access granted") {
 		t.Fatalf("auth over [::1]: exit %d, browser %d %q\n%s", r.code, v6.status, v6.page, r.stdout)
+	}
+}
+
+// TestAuthWaitsEndWhenCancelled: Ctrl-C or SIGTERM (a cancelled context) ends auth while it waits
+// for a pasted code or a typed client secret that never comes: within a second, with one
+// transient error trace saying what was cancelled and exit 1, as an interrupted read ends.
+func TestAuthWaitsEndWhenCancelled(t *testing.T) {
+	for _, tc := range []struct {
+		name, waitsFor string
+		paste          bool
+	}{
+		{name: "pasted code", waitsFor: "the pasted code", paste: true},
+		{name: "secret prompt", waitsFor: "the client secret"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "config.json")
+			argv := []string{"auth", "--client-id", oauthClientID, "--output", out}
+			never := make(chan struct{})
+			t.Cleanup(func() { close(never) })
+			pr, pw := io.Pipe() // stdin that never sends
+			t.Cleanup(func() { pw.Close() })
+			var stdout, stderr bytes.Buffer
+			env := Env{Stdout: &stdout, Stderr: &stderr, Stdin: pr, Spec: specBytes(t), Version: "test"}
+			if tc.paste {
+				t.Setenv(secretEnv, oauthClientSecret)
+				argv = append(argv, "--paste")
+			} else {
+				os.Unsetenv(secretEnv)
+				env.ReadPassword = func() ([]byte, error) { <-never; return nil, io.EOF }
+				argv = append(argv, "--code", "never-used")
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan int, 1)
+			go func() { done <- Run(ctx, argv, env) }()
+			time.Sleep(100 * time.Millisecond) // well into the wait
+			cancel()
+			var code int
+			select {
+			case code = <-done:
+			case <-time.After(time.Second):
+				t.Fatalf("auth still waiting for %s 1 s after the cancel", tc.waitsFor)
+			}
+			r := result{code: code, stdout: stdout.Bytes(), stderr: stderr.String()}
+			r.msgs = protocoltest.DecodeMessages(t, tc.name, r.stdout, func(m *protocol.Message) bool { return m.Type != "" })
+			errs := r.errors()
+			if code != ExitFailure || len(errs) != 1 || errs[0].FailureType != protocol.TransientError ||
+				!strings.Contains(errs[0].Message, "cancelled while waiting for "+tc.waitsFor) {
+				t.Fatalf("exit %d; want 1 and one transient error saying the wait for %s was cancelled\n%s", code, tc.waitsFor, r.stdout)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a config file was written by a cancelled auth")
+			}
+		})
 	}
 }
