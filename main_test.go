@@ -217,3 +217,136 @@ func TestFIFOInputRefusedAndSIGTERMEndsIt(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthPasteEndsOnSignal: `sleep 30 | source-oura auth --paste` waits for a code that never
+// comes; SIGTERM or Ctrl-C (SIGINT) ends it within 2 s with exit 1 and one transient error
+// saying the wait was cancelled. It used to stay blocked in the read, deaf to both signals.
+func TestAuthPasteEndsOnSignal(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "config.json")
+			cmd := exec.Command(binary, "auth", "--client-id", "client-x", "--paste", "--output", out)
+			cmd.Env = append(os.Environ(), "OURA_CLIENT_SECRET=secret-x")
+			stdin, err := cmd.StdinPipe() // held open and never written, like `sleep 30 |`
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			prompted := make(chan struct{})
+			go func() {
+				sc := bufio.NewScanner(stderr)
+				once := false
+				for sc.Scan() {
+					if !once && strings.Contains(sc.Text(), "paste it here") {
+						once = true
+						close(prompted)
+					}
+				}
+			}()
+			select {
+			case <-prompted:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatal("no paste prompt within 10 s")
+			}
+			time.Sleep(50 * time.Millisecond) // into the read
+			sent := time.Now()
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err = <-done:
+			case <-time.After(2 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("still waiting for the pasted code 2 s after %v", sig)
+			}
+			t.Logf("exited %v after %v", time.Since(sent).Round(time.Millisecond), sig)
+			if code := protocoltest.ExitCode(t, err); code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			var last protocol.Message
+			if err := json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &last); err != nil {
+				t.Fatalf("want one message on stdout, got %q: %v", stdout.String(), err)
+			}
+			if last.Trace == nil || last.Trace.Error == nil || last.Trace.Error.FailureType != protocol.TransientError ||
+				!strings.Contains(last.Trace.Error.Message, "cancelled while waiting for the pasted code") {
+				t.Errorf("want a transient error saying the wait was cancelled, got %s", stdout.String())
+			}
+		})
+	}
+}
+
+// TestCPUProfileNeverOverwritesAFile: SOURCE_OURA_CPUPROFILE naming an existing file, or a
+// symlink to one (it once named the config file and destroyed the only refresh token), leaves
+// that file byte-identical, warns in one stderr line naming the variable, and the command still
+// works. A new path still gets a profile.
+func TestCPUProfileNeverOverwritesAFile(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "config.json")
+	content := []byte(`{"credentials":{"refresh_token":"the-only-one"}}`)
+	if err := os.WriteFile(existing, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.prof")
+	if err := os.Symlink(existing, link); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling.prof")
+	if err := os.Symlink(filepath.Join(dir, "not-yet"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "new.prof")
+	for _, tc := range []struct {
+		name, path string
+		refused    bool
+	}{
+		{"existing file", existing, true},
+		{"symlink to it", link, true},
+		{"dangling symlink", dangling, true},
+		{"new file", fresh, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(binary, "spec")
+			cmd.Env = append(os.Environ(), "SOURCE_OURA_CPUPROFILE="+tc.path)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("spec: %v\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), `"type":"SPEC"`) {
+				t.Errorf("no SPEC message on stdout: %s", stdout.String())
+			}
+			if got, _ := os.ReadFile(existing); !bytes.Equal(got, content) {
+				t.Fatalf("%s was changed (%d bytes now, %d before)", existing, len(got), len(content))
+			}
+			warn := strings.TrimSpace(stderr.String())
+			if tc.refused {
+				if strings.Count(warn, "\n") != 0 || !strings.Contains(warn, "SOURCE_OURA_CPUPROFILE") || !strings.Contains(warn, tc.path) {
+					t.Errorf("want one stderr line naming the variable and %s, got %q", tc.path, warn)
+				}
+				if _, err := os.Lstat(filepath.Join(dir, "not-yet")); err == nil {
+					t.Error("the dangling symlink's target was created")
+				}
+				return
+			}
+			if warn != "" {
+				t.Errorf("stderr: %q", warn)
+			}
+			if fi, err := os.Stat(fresh); err != nil || fi.Size() == 0 {
+				t.Errorf("no profile written to a new path: %v", err)
+			}
+		})
+	}
+}
