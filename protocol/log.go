@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/rs/zerolog"
 )
@@ -95,7 +96,9 @@ func renderEvent(p []byte) string {
 func renderValue(v any) string {
 	switch x := v.(type) {
 	case string:
-		if strings.ContainsAny(x, " \t\"=") {
+		// Quoted when it would blur the key=value form, or carries a control character (a line
+		// break in a field Oura sent must not split the message into lines a reader takes apart).
+		if strings.ContainsFunc(x, func(r rune) bool { return r == ' ' || r == '"' || r == '=' || unicode.IsControl(r) }) {
 			b, _ := json.Marshal(x)
 			return string(b)
 		}

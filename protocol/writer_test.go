@@ -162,13 +162,15 @@ func TestLoggerLevelsAndDebug(t *testing.T) {
 	l := NewLogger(w, true)
 	l.Debug().Msg("shown")
 	l.Info().Int("n", 3).Str("stream", "heart_rate").Msg("done")
-	l.Warn().Msg("w")
+	l.Warn().Str("field", "a\nERROR\u0085b").Msg("w")
 	l.Error().Msg("e")
 	_ = w.Flush()
 	want := []string{
 		`{"type":"LOG","log":{"level":"DEBUG","message":"shown"}}`,
 		`{"type":"LOG","log":{"level":"INFO","message":"done n=3 stream=heart_rate"}}`,
-		`{"type":"LOG","log":{"level":"WARN","message":"w"}}`,
+		// A value with a line break or other control character is quoted, so that it cannot
+		// pose as a second line of the message.
+		`{"type":"LOG","log":{"level":"WARN","message":"w field=\"a\\nERROR` + "\u0085" + `b\""}}`,
 		`{"type":"LOG","log":{"level":"ERROR","message":"e"}}`,
 	}
 	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
