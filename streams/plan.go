@@ -67,8 +67,21 @@ func (s *Stream) plan(from, to time.Time) []window {
 	}
 }
 
+// seriesEpoch is the earliest time a time series is asked about: Oura's first ring shipped in
+// 2015, and the spec's default start is the same day.
+var seriesEpoch = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// seriesAhead is how far past now a time series is asked about: no sample can lie further
+// ahead, and a day covers any clock skew between here and the ring.
+const seriesAhead = 24 * time.Hour
+
 // syncRange is the range of cursor values a run delivers: from the config's start (or the
 // saved cursor less the lookback, whichever is later) to the config's end or now.
+//
+// Time series are asked in windows of WindowDays, one request each even when empty, so their
+// range is also kept within [seriesEpoch, now+seriesAhead], where data can exist: a config of
+// year 0000 to 9999 would otherwise plan 121,748 windows. Date collections are one paged
+// request whatever their range and keep it as configured.
 func (s *Stream) syncRange(start, end, now time.Time, saved cursor, lookbackDays int) (from, to time.Time) {
 	from, to = start.UTC(), end.UTC()
 	if end.IsZero() {
@@ -78,6 +91,14 @@ func (s *Stream) syncRange(start, end, now time.Time, saved cursor, lookbackDays
 		back := saved.t.AddDate(0, 0, -lookbackDays)
 		if back.After(from) {
 			from = back
+		}
+	}
+	if s.Params == DateTimes {
+		if from.Before(seriesEpoch) {
+			from = seriesEpoch
+		}
+		if ahead := now.UTC().Add(seriesAhead); to.After(ahead) {
+			to = ahead
 		}
 	}
 	if s.Params == Dates {

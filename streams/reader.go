@@ -341,6 +341,13 @@ func (b *batch) recycle() {
 	b.arena, b.items = nil, nil
 }
 
+// pageEnd marks the end of a page read to its end, with its next_token (at most
+// jsonscan.MaxNextToken bytes, charged to the budget like the records' strings).
+func (b *batch) pageEnd(token string) {
+	b.items = append(b.items, item{flags: itemPageEnd, text: token})
+	b.textBytes += int64(len(token))
+}
+
 func (b *batch) add(rec oura.Record) {
 	if b.arena == nil {
 		bufs := batchPool.Get().(*batchBufs)
@@ -394,102 +401,50 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := run.job.Stream
-	feeds := make([]*windowFeed, len(windows))
-	for i := range feeds {
-		// Batches are bounded in bytes by the budget and headSlack; the capacity only keeps a
-		// fetcher from blocking on the channel itself.
-		feeds[i] = &windowFeed{ch: make(chan batch, 64)}
-	}
 	var head atomic.Int64 // index of the window being written
 	var requests, retries atomic.Int64
 	slots := make(chan struct{}, r.Prefetch)
+	// ready hands the writer each window's feed, in order, once the window is dispatched: a feed
+	// lives from then until it is written, so at most Prefetch exist however long the plan is.
+	// Sending never blocks: a window holds its slot until written, so at most Prefetch feeds
+	// wait here.
+	ready := make(chan *windowFeed, r.Prefetch)
 	var producers sync.WaitGroup
-	dispatched := make(chan struct{})
 	go func() {
-		defer close(dispatched)
+		defer close(ready)
 		for i, w := range windows {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				for _, f := range feeds[i:] {
-					close(f.ch)
-				}
 				return
 			}
+			// Batches are bounded in bytes by the budget and headSlack; the capacity only keeps a
+			// fetcher from blocking on the channel itself.
+			f := &windowFeed{ch: make(chan batch, 64)}
+			ready <- f
 			producers.Add(1)
-			go func(i int, w window) {
+			go func() {
 				defer producers.Done()
-				defer close(feeds[i].ch) // its slot is freed once the window is written
-				f := feeds[i]
-				send := func(b batch) error {
-					isHead := func() bool { return head.Load() == int64(i) }
-					room := func() bool { return f.inFlight.Load() < headSlack }
-					charged, err := lookahead.acquire(ctx, b.size(), isHead, room)
-					if err != nil {
-						return err
-					}
-					b.charged = charged
-					f.inFlight.Add(1)
-					select {
-					case f.ch <- b:
-						return nil
-					case <-ctx.Done():
-						f.inFlight.Add(-1)
-						lookahead.release(charged)
-						return ctx.Err()
-					}
-				}
-				var b batch
-				// At most two walks: a refused fields parameter sends the same request again
-				// without it (at the page it was refused on), and the walk goes on from there.
-				q, token := run.windowQuery(w), ""
-				var err error
-				for {
-					it := r.Client.Pages(r.path(s), q).Check(run.cols.scan, s.Cursor)
-					for it.Next(ctx, func(rec oura.Record) error {
-						b.add(rec)
-						if len(b.arena) < batchBytes && len(b.items) < maxBatchItems {
-							return nil
-						}
-						err := send(b)
-						b = batch{}
-						return err
-					}) {
-						token = it.Page().NextToken
-						b.items = append(b.items, item{flags: itemPageEnd, text: token})
-						if send(b) != nil {
-							return
-						}
-						b = batch{}
-					}
-					st := it.Stats()
-					requests.Add(int64(st.Requests))
-					retries.Add(int64(st.Retries))
-					err = it.Err()
-					if err == nil || ctx.Err() != nil || !q.Has("fields") || !refusedFields(err) {
-						break
-					}
-					r.readWhole(run, err)
-					q = withoutFields(w.query, token)
-				}
-				if err != nil && ctx.Err() == nil {
-					// Records of the page before the error still go out; then the error.
-					b.err = fmt.Errorf("fetching %s %s: %w", s.Path, describeWindow(w), err)
-					f.inFlight.Add(1)
-					select {
-					case f.ch <- b:
-					case <-ctx.Done():
-					}
-				}
-			}(i, w)
+				defer close(f.ch) // its slot is freed once the window is written
+				st := r.fetchWindow(ctx, run, w, f, func() bool { return head.Load() == int64(i) })
+				requests.Add(st.Requests)
+				retries.Add(st.Retries)
+			}()
 		}
 	}()
+	var current *windowFeed // the feed being written
 	defer func() {
 		cancel()
-		<-dispatched
+		feeds := []*windowFeed{current}
+		for f := range ready { // ends once the dispatcher has stopped
+			feeds = append(feeds, f)
+		}
 		producers.Wait()
 		// Give back the budget of batches nobody will write.
 		for _, f := range feeds {
+			if f == nil {
+				continue
+			}
 			for b := range f.ch {
 				lookahead.release(b.charged)
 			}
@@ -499,13 +454,17 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 	}()
 
 	for i, w := range windows {
-		w := w
 		head.Store(int64(i))
 		lookahead.wake() // a fetcher waiting for room may now use the head's slack
+		f, ok := <-ready
+		if !ok { // the dispatcher stopped: the sync was cancelled
+			return fmt.Errorf("reading %s: %w", s.Path, context.Cause(ctx))
+		}
+		current = f
 		var lastDay cursor
-		for b := range feeds[i].ch {
+		for b := range f.ch {
 			err := r.writeBatch(run, b, &w, &lastDay)
-			feeds[i].inFlight.Add(-1)
+			f.inFlight.Add(-1)
 			lookahead.release(b.charged)
 			b.recycle()
 			if err != nil {
@@ -522,6 +481,104 @@ func (r *Reader) readWindows(ctx context.Context, run *streamRun, windows []wind
 		}
 	}
 	return nil
+}
+
+// fetchWindow walks the pages of one window and sends its records to f in batches, each page
+// followed by a page-end item, and the error that ended the walk last; isHead tells whether the
+// window is the one being written. It returns the walk's work.
+//
+// Oura may refuse the fields parameter (never tried against the live API). When it does on a
+// page before any record of that page went out, the walk resumes at that page without fields,
+// still knowing the tokens of the pages already read. When the refusal comes after part of the
+// page went out (the page was cut off and asking for it again was refused), walking it again
+// would write those records twice: the window fails as transient instead, and the next sync
+// resumes from the last saved state.
+func (r *Reader) fetchWindow(ctx context.Context, run *streamRun, w window, f *windowFeed, isHead func() bool) oura.Stats {
+	s := run.job.Stream
+	send := func(b batch) error {
+		room := func() bool { return f.inFlight.Load() < headSlack }
+		charged, err := lookahead.acquire(ctx, b.size(), isHead, room)
+		if err != nil {
+			return err
+		}
+		b.charged = charged
+		f.inFlight.Add(1)
+		select {
+		case f.ch <- b:
+			return nil
+		case <-ctx.Done():
+			f.inFlight.Add(-1)
+			lookahead.release(charged)
+			return ctx.Err()
+		}
+	}
+	var (
+		b      batch
+		st     oura.Stats
+		token  string // next_token of the last page read to its end
+		inPage int    // records of the page being read that went out (they will be written)
+		q      = run.windowQuery(w)
+		it     = r.Client.Pages(r.path(s), q).Check(run.cols.scan, s.Cursor)
+	)
+	for {
+		for it.Next(ctx, func(rec oura.Record) error {
+			inPage++
+			b.add(rec)
+			if len(b.arena) < batchBytes && len(b.items) < maxBatchItems {
+				return nil
+			}
+			err := send(b)
+			b = batch{}
+			return err
+		}) {
+			inPage = 0
+			token = it.Page().NextToken
+			b.pageEnd(token)
+			if send(b) != nil {
+				return add(st, it.Stats())
+			}
+			b = batch{}
+		}
+		st = add(st, it.Stats())
+		err := it.Err()
+		if err != nil && q.Has("fields") && refusedFields(err) && ctx.Err() == nil {
+			if inPage == 0 {
+				r.readWhole(run, err)
+				q = withoutFields(w.query, token)
+				it = it.Resume(q)
+				continue
+			}
+			err = refusedMidPage(err, inPage)
+		}
+		if err != nil && ctx.Err() == nil {
+			// Records of the page before the error still go out; then the error.
+			b.err = fmt.Errorf("fetching %s %s: %w", s.Path, describeWindow(w), err)
+			f.inFlight.Add(1)
+			select {
+			case f.ch <- b:
+			case <-ctx.Done():
+			}
+		}
+		return st
+	}
+}
+
+// add sums the work of two walks.
+func add(a, b oura.Stats) oura.Stats {
+	a.Requests += b.Requests
+	a.Retries += b.Retries
+	return a
+}
+
+// refusedMidPage is the error for a page Oura refused the fields parameter of after n of its
+// records went out: transient, as Oura answered the first time and the next sync starts afresh.
+func refusedMidPage(err error, n int) error {
+	var oe *oura.Error
+	_ = errors.As(err, &oe) // refusedFields checked it is one
+	return fmt.Errorf("%w (%v)", &oura.Error{Kind: oura.BadResponse, Status: oe.Status, Path: oe.Path, Detail: fmt.Sprintf(
+		"a page asked with the fields parameter was cut off after %d records, and asking for it again was refused; "+
+			"those records are written, and rather than read the page again without fields and write them twice "+
+			"the stream stops here (the next sync resumes from the last saved state)", n)}, err)
 }
 
 // writeBatch writes a batch's records in order. At the end of each page (and only then,
@@ -591,6 +648,9 @@ func (r *Reader) refuse(run *streamRun, raw []byte, why error) {
 	r.Log.Error().Str("stream", s.Name).Str("document", truncate(string(raw), 120)).Msg(msg)
 }
 
+// maxFailureLog bounds the schema failure text in a WARN.
+const maxFailureLog = 300
+
 // emitRecord filters and writes one document jsonscan has checked (res), and returns its
 // cursor value.
 func (r *Reader) emitRecord(run *streamRun, raw []byte, res jsonscan.Result, w *window) (cursor, error) {
@@ -617,7 +677,9 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, res jsonscan.Result, w *
 	}
 	for _, f := range r.Validator.Explain(s.Name, raw, res) {
 		if r.warnings.add(s.Name, f) {
-			r.Log.Warn().Str("stream", s.Name).Str("failure", f).
+			// The failure quotes the offending value, which can be as large as a record: the
+			// field's path comes first, and a few hundred bytes tell the rest.
+			r.Log.Warn().Str("stream", s.Name).Str("failure", protocol.Cut(f, maxFailureLog)).
 				Msg("record does not match the stream schema; it is written unchanged (further failures of this field are only counted)")
 		}
 	}
