@@ -535,11 +535,11 @@ func (r *Reader) fetchWindow(ctx context.Context, run *streamRun, w window, f *w
 			token = it.Page().NextToken
 			b.pageEnd(token)
 			if send(b) != nil {
-				return add(st, it.Stats())
+				return sumStats(st, it.Stats())
 			}
 			b = batch{}
 		}
-		st = add(st, it.Stats())
+		st = sumStats(st, it.Stats())
 		err := it.Err()
 		if err != nil && q.Has("fields") && refusedFields(err) && ctx.Err() == nil {
 			if inPage == 0 {
@@ -563,8 +563,8 @@ func (r *Reader) fetchWindow(ctx context.Context, run *streamRun, w window, f *w
 	}
 }
 
-// add sums the work of two walks.
-func add(a, b oura.Stats) oura.Stats {
+// sumStats sums the work of two walks.
+func sumStats(a, b oura.Stats) oura.Stats {
 	a.Requests += b.Requests
 	a.Retries += b.Retries
 	return a
