@@ -473,7 +473,7 @@ func (c *Config) fillAuth(d *document) error {
 		} else {
 			// netpolicy's one rule: https, or http for loopback only, normalised once so every
 			// later decision (proxy, same origin) sees one spelling.
-			u, err := netpolicy.BaseURL("", a.TokenURL)
+			u, err := netpolicy.EndpointURL("", a.TokenURL)
 			if err != nil {
 				return &Error{Field: "credentials.token_url", Problem: err.Error()}
 			}

@@ -73,19 +73,44 @@ func CheckURL(field, raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// BaseURL checks raw once, as CheckURL does, and also refuses a query; it returns the URL normalised:
-// host lower-cased and trailing slashes trimmed, ready to have paths appended.
+// BaseURL checks an API base URL (base_url) as EndpointURL does, and also refuses a path other than "/": the
+// client appends /v2/usercollection/... itself, so a base_url of https://api.ouraring.com/v2 would make every
+// request go to /v2/v2/... and fail as a 404 that looks like a bug of the connector. It returns the URL
+// normalised: host lower-cased, no trailing slash, ready to have paths appended.
 func BaseURL(field, raw string) (string, error) {
-	u, err := CheckURL(field, raw)
+	u, err := endpoint(field, raw)
 	if err != nil {
 		return "", err
 	}
-	if u.RawQuery != "" || u.ForceQuery {
-		return "", &URLError{Field: field, URL: raw, Problem: "must not carry a query; remove the part from ?"}
+	if p := strings.TrimRight(u.EscapedPath(), "/"); p != "" {
+		return "", &URLError{Field: field, URL: raw, Problem: fmt.Sprintf(
+			"has a path (%s); give only the scheme and host, e.g. https://api.ouraring.com", p)}
+	}
+	u.Path, u.RawPath = "", ""
+	return u.String(), nil
+}
+
+// EndpointURL checks raw once, as CheckURL does, and also refuses a query; it returns the URL normalised:
+// host lower-cased and trailing slashes trimmed. Unlike BaseURL it keeps a path, as a token URL has one.
+func EndpointURL(field, raw string) (string, error) {
+	u, err := endpoint(field, raw)
+	if err != nil {
+		return "", err
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return u.String(), nil
+}
+
+func endpoint(field, raw string) (*url.URL, error) {
+	u, err := CheckURL(field, raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		return nil, &URLError{Field: field, URL: raw, Problem: "must not carry a query; remove the part from ?"}
+	}
+	return u, nil
 }
 
 // Origin returns scheme://host:port of u with the default port filled in, lower-cased, so that two URLs

@@ -32,7 +32,10 @@ func TestBaseURLNormalisesAndRefuses(t *testing.T) {
 		"https://api.ouraring.com":         {url: "https://api.ouraring.com"},
 		"http://LOCALHOST:8080//":          {url: "http://localhost:8080"},
 		"http://[::1]:9/":                  {url: "http://[::1]:9"},
-		"http://[::ffff:127.0.0.1]:9/base": {url: "http://[::ffff:127.0.0.1]:9/base"},
+		"http://[::ffff:127.0.0.1]:9/":     {url: "http://[::ffff:127.0.0.1]:9"},
+		"http://127.0.0.1:9/v2":            {refusal: "has a path (/v2); give only the scheme and host"},
+		"https://api.ouraring.com/v2/":     {refusal: "has a path (/v2)"},
+		"https://api.ouraring.com/%2F":     {refusal: "has a path (/%2F)"},
 		"http://127.0.0.2:1":               {url: "http://127.0.0.2:1"},
 		"http://api.ouraring.com":          {refusal: "plain http"},
 		"ftp://api.ouraring.com":           {refusal: "not an http(s) URL"},
@@ -57,6 +60,17 @@ func TestBaseURLNormalisesAndRefuses(t *testing.T) {
 		if strings.Contains(err.Error(), "hunter22") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("BaseURL(%q): error %q shows the password or spans lines", raw, err)
 		}
+	}
+}
+
+// TestEndpointURLKeepsItsPath: a token URL has a path, which BaseURL would refuse.
+func TestEndpointURLKeepsItsPath(t *testing.T) {
+	got, err := EndpointURL("credentials.token_url", "https://EXAMPLE.com/oauth/token/")
+	if err != nil || got != "https://example.com/oauth/token" {
+		t.Errorf("EndpointURL = %q, %v; want https://example.com/oauth/token", got, err)
+	}
+	if _, err := EndpointURL("credentials.token_url", "https://example.com/t?x=1"); err == nil || !strings.Contains(err.Error(), "query") {
+		t.Errorf("EndpointURL with a query = %v, want a refusal", err)
 	}
 }
 
