@@ -67,6 +67,11 @@ type Config struct {
 	Unknown []string
 	// unknownNote says the same for a person, with a "did you mean" hint where one fits.
 	unknownNote string
+	// trimmed lists the secret fields whose surrounding spaces were removed, for Warnings.
+	trimmed []string
+	// startText and endText are start_datetime and end_datetime as written ("" when not set),
+	// so that messages show the user's own words rather than the whole-day End.
+	startText, endText string
 	// Raw is the config document as given, for rewriting it after a token refresh.
 	Raw []byte
 }
@@ -205,6 +210,10 @@ func (v *Validator) Secrets(raw []byte) []string {
 		}
 		if s, ok := cur.(string); ok && s != "" {
 			out = append(out, s)
+			// Parse removes surrounding spaces, and the value without them is what gets sent.
+			if t := strings.TrimSpace(s); t != s && t != "" {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
@@ -229,6 +238,9 @@ func (v *Validator) Parse(raw []byte) (*Config, error) {
 		RequestsPer5Min: DefaultRequestsPer5Min,
 		Start:           DefaultStart,
 		Raw:             raw,
+	}
+	if err := checkDuplicateKeys(raw); err != nil {
+		return nil, err
 	}
 	cfg.Unknown = v.unknownKeys(obj)
 	cfg.unknownNote = describeUnknown(cfg.Unknown, v.props, v.credProps)
@@ -258,16 +270,28 @@ func (v *Validator) Parse(raw []byte) (*Config, error) {
 }
 
 // Warnings lists what a person should hear about a config that is valid: keys it does not
-// know (with a "did you mean" hint where one fits) and a start in the future, which makes a
-// sync read nothing. Each is worded to follow "config file PATH: ".
+// know (with a "did you mean" hint where one fits), secrets whose surrounding spaces were
+// removed, a start in the future, which makes a sync read nothing, and dates before Oura's first
+// ring, where there is nothing to read. Each is worded to follow "config file PATH: ".
 func (c *Config) Warnings(now time.Time) []string {
 	var out []string
 	if c.unknownNote != "" {
 		out = append(out, "it has "+c.unknownNote+", which the connector ignores")
 	}
+	if len(c.trimmed) > 0 {
+		out = append(out, trimWarning(c.trimmed))
+	}
 	if c.Start.After(now) {
 		out = append(out, fmt.Sprintf("start_datetime %s is in the future (it is now %s): the sync reads nothing before it, so it will find no data; check the date",
 			c.Start.Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
+	}
+	if c.Start.Before(DefaultStart) {
+		out = append(out, fmt.Sprintf("start_datetime %s is before 2015, when Oura's first ring shipped; requests start at %s",
+			c.startText, DefaultStart.Format(time.DateOnly)))
+	}
+	if !c.End.IsZero() && c.End.Before(DefaultStart) {
+		out = append(out, fmt.Sprintf("end_datetime %s is before 2015, when Oura's first ring shipped: the sync will find no data; check the date",
+			c.endText))
 	}
 	return out
 }
@@ -362,17 +386,18 @@ func (c *Config) fill(d *document) error {
 		return err
 	}
 	if d.StartDatetime != nil {
-		t, err := ParseTime(*d.StartDatetime)
+		t, err := parseBound("start_datetime", *d.StartDatetime)
 		if err != nil {
-			return &Error{Field: "start_datetime", Problem: err.Error()}
+			return err
 		}
-		c.Start = t
+		c.Start, c.startText = t, *d.StartDatetime
 	}
 	if s := d.EndDatetime; s != "" {
-		t, err := ParseTime(s)
+		t, err := parseBound("end_datetime", s)
 		if err != nil {
-			return &Error{Field: "end_datetime", Problem: err.Error()}
+			return err
 		}
+		c.endText = s
 		if _, err := time.Parse(time.DateOnly, s); err == nil {
 			// A date means that whole day, for the time series too: their last window keeps
 			// samples up to and including End, so End is the last instant of the day.
@@ -381,8 +406,13 @@ func (c *Config) fill(d *document) error {
 		c.End = t
 	}
 	if !c.End.IsZero() && c.Start.After(c.End) {
+		if c.startText == "" {
+			// Blame the field the user set, not the default they never wrote.
+			return &Error{Field: "end_datetime", Problem: fmt.Sprintf("%s is before start_datetime (%s when not set); Oura has no data before 2015: use a later end_datetime, or leave it empty",
+				c.endText, DefaultStart.Format(time.DateOnly))}
+		}
 		return &Error{Field: "start_datetime", Problem: fmt.Sprintf("%s is after end_datetime %s; the start must come first",
-			c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339))}
+			c.startText, c.endText)}
 	}
 	for _, f := range []struct {
 		key string
@@ -434,32 +464,50 @@ func (c *Config) fillAuth(d *document) error {
 	case creds == nil && d.APIKey == nil:
 		return &Error{Field: "credentials", Problem: `is missing; set "credentials" (OAuth2.0 or a personal access token) or the legacy "api_key"`}
 	case d.APIKey != nil:
-		if strings.TrimSpace(*d.APIKey) == "" {
+		key, err := cleanSecret("api_key", *d.APIKey, redoToken, &c.trimmed)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(key) == "" {
 			return &Error{Field: "api_key", Problem: "is empty; paste your Oura personal access token"}
 		}
-		c.Auth = Auth{Kind: AuthAPIKey, APIKey: *d.APIKey}
+		c.Auth = Auth{Kind: AuthAPIKey, APIKey: key}
 		return nil
 	}
 	switch kind := creds.AuthType; kind {
 	case AuthAPIKey:
-		if strings.TrimSpace(creds.APIKey) == "" {
+		key, err := cleanSecret("credentials.api_key", creds.APIKey, redoToken, &c.trimmed)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(key) == "" {
 			return &Error{Field: "credentials.api_key", Problem: "is empty; paste your Oura personal access token"}
 		}
-		c.Auth = Auth{Kind: AuthAPIKey, APIKey: creds.APIKey}
+		c.Auth = Auth{Kind: AuthAPIKey, APIKey: key}
 	case AuthOAuth:
 		a := Auth{
-			Kind:         AuthOAuth,
-			ClientID:     creds.ClientID,
-			ClientSecret: creds.ClientSecret,
-			RefreshToken: creds.RefreshToken,
-			AccessToken:  creds.AccessToken,
-			TokenURL:     creds.TokenURL,
-			AppType:      creds.OAuthAppType,
+			Kind:     AuthOAuth,
+			TokenURL: creds.TokenURL,
+			AppType:  creds.OAuthAppType,
 		}
-		for _, f := range []struct{ name, val string }{{"client_id", a.ClientID}, {"client_secret", a.ClientSecret}, {"refresh_token", a.RefreshToken}} {
-			if strings.TrimSpace(f.val) == "" {
+		for _, f := range []struct {
+			name, val, redo string
+			dst             *string
+		}{
+			{"client_id", creds.ClientID, redoApp, &a.ClientID},
+			{"client_secret", creds.ClientSecret, redoApp, &a.ClientSecret},
+			{"refresh_token", creds.RefreshToken, redoToken, &a.RefreshToken},
+			{"access_token", creds.AccessToken, redoToken, &a.AccessToken},
+		} {
+			val, err := cleanSecret("credentials."+f.name, f.val, f.redo, &c.trimmed)
+			if err != nil {
+				return err
+			}
+			// access_token is optional: without one the first request refreshes.
+			if f.name != "access_token" && strings.TrimSpace(val) == "" {
 				return &Error{Field: "credentials." + f.name, Problem: "is empty; copy it from your Oura API application (or run `source-oura auth`)"}
 			}
+			*f.dst = val
 		}
 		if s := creds.TokenExpiryDate; s != "" {
 			t, err := time.Parse(time.RFC3339, s)
@@ -484,6 +532,23 @@ func (c *Config) fillAuth(d *document) error {
 		return &Error{Field: "credentials.auth_type", Problem: fmt.Sprintf("%q is not a known method; use \"oauth2.0\" or \"api_key\"", kind)}
 	}
 	return nil
+}
+
+// lastDate bounds start_datetime and end_datetime: the connector asks Oura for the day after
+// the last one it wants, and for a date in 9999 that is year 10000, which Oura answers with a 400.
+var lastDate = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// parseBound reads start_datetime or end_datetime (named by field) and refuses a date the
+// connector could not send.
+func parseBound(field, s string) (time.Time, error) {
+	t, err := ParseTime(s)
+	if err != nil {
+		return time.Time{}, &Error{Field: field, Problem: err.Error()}
+	}
+	if !t.Before(lastDate) {
+		return time.Time{}, &Error{Field: field, Problem: fmt.Sprintf("%s is later than the connector can ask Oura for; use a date before 9999", s)}
+	}
+	return t, nil
 }
 
 // ParseTime reads start_datetime/end_datetime: RFC 3339 (which includes the
