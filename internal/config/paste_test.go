@@ -95,12 +95,12 @@ func TestSecretSpacesTrimmedWithWarning(t *testing.T) {
 func TestDuplicateKeyRefused(t *testing.T) {
 	v := validator(t)
 	for doc, field := range map[string]string{
-		`{"api_key":"a","api_key":"b"}`:      "api_key",
+		`{"api_key":"a","api_key":"b"}`:       "api_key",
 		`{"api_key":"a", "api\u005fkey":"b"}`: "api_key",
 		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":"old","refresh_token":"new"}}`: "credentials.refresh_token",
 		`{"api_key":"a","account_column":{"enabled":true,"label":"p1","label":"p2"}}`:                                              "account_column.label",
-		`{"api_key":"a","x":{"y":{"z":1,"z":2}}}`:                                                                                   "x.y.z",
-		`{"api_key":"a","start_datetime":"2024-01-01","lookback_window_days":3,"start_datetime":"2020-01-01"}`:                      "start_datetime",
+		`{"api_key":"a","x":{"y":{"z":1,"z":2}}}`:                                                                                  "x.y.z",
+		`{"api_key":"a","start_datetime":"2024-01-01","lookback_window_days":3,"start_datetime":"2020-01-01"}`:                     "start_datetime",
 	} {
 		_, err := v.Parse([]byte(doc))
 		var ce *Error
