@@ -76,6 +76,8 @@ func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
 	if len(data) > MaxInputFileSize {
 		return nil, fail("is larger than %d MiB; this is not a %s file the connector can use", MaxInputFileSize>>20, kind)
 	}
+	// Notepad and some editors save UTF-8 with a byte-order mark; JSON has no use for it.
+	data = bytes.TrimPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
 		if allowEmpty {
 			return nil, nil
@@ -86,12 +88,52 @@ func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
 		return nil, fail("is not valid UTF-8 text; save it as UTF-8 JSON")
 	}
 	if err := checkJSON(data); err != nil {
-		if kind == "catalog" && jsonLines(data) {
-			return data, nil // the raw output of discover: ParseAnyCatalog finds the CATALOG line
+		if kind == "catalog" || kind == "state" {
+			// The raw output of discover or read: ParseAnyCatalog finds the CATALOG line,
+			// ParseState the STATE lines. A bad line among good ones is named by its number.
+			if jsonLines(data) {
+				return data, nil
+			}
+			if n, lerr := badLine(data); n > 0 {
+				return nil, fail("line %d is not JSON (%v); the file looks like one JSON message a line, as the connector prints them, and every line must be one", n, lerr)
+			}
 		}
 		return nil, fail("is not valid JSON: %v", err)
 	}
 	return data, nil
+}
+
+// utf8BOM is the byte-order mark some editors put at the start of a UTF-8 file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// badLine returns the number of the first line that is not JSON, and why, when data looks like
+// one JSON value a line: its first non-blank line is a JSON object and another non-blank line
+// follows. Otherwise it returns 0, and the document is judged as a whole.
+func badLine(data []byte) (int, error) {
+	good := 0
+	for n := 1; len(data) > 0; n++ {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
+		line = bytes.TrimSpace(line)
+		switch {
+		case len(line) == 0:
+		case json.Valid(line) && (good > 0 || line[0] == '{'):
+			good++
+		case good == 0:
+			return 0, nil // the first line is not a value of its own: one document over many lines
+		default:
+			var v any
+			err := json.Unmarshal(line, &v)
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				err = fmt.Errorf("%s at column %d", se.Error(), se.Offset)
+			} else if err == nil {
+				err = errors.New("unexpected content")
+			}
+			return n, err
+		}
+	}
+	return 0, nil
 }
 
 // notRegular says why a file that is not a regular file is refused, and what to pass instead.
@@ -211,6 +253,9 @@ func goTypeName(t string) string {
 type InputState struct {
 	exact  map[StreamDescriptor]json.RawMessage
 	byName map[string]json.RawMessage
+	// fromOutput counts the STATE messages of a read's output the state was taken from; 0 when
+	// the file was a state document.
+	fromOutput int
 }
 
 // Get returns a stream's state blob: the entry with the same name and namespace, else the
@@ -235,9 +280,20 @@ func (s *InputState) Len() int {
 	return len(s.exact)
 }
 
+// FromReadOutput reports whether the state was taken from the output of a read (lines of Airbyte
+// messages) and how many STATE messages that output held, so that the caller can say so.
+func (s *InputState) FromReadOutput() (stateMessages int, ok bool) {
+	if s == nil {
+		return 0, false
+	}
+	return s.fromOutput, s.fromOutput > 0
+}
+
 // ParseState reads the --state document. Accepted: an empty document, null, [], {}, an array of
-// state messages (STREAM, GLOBAL and LEGACY entries, typed or not), one state message, and a
-// bare legacy object keyed by stream name.
+// state messages (STREAM, GLOBAL and LEGACY entries, typed or not), one state message, a bare
+// legacy object keyed by stream name, and the output of a read (one Airbyte message a line, of
+// which the last STATE of each stream is used). A document naming the same stream twice with
+// different states is refused: which one was meant cannot be known.
 func ParseState(path string, data []byte) (*InputState, error) {
 	st := &InputState{exact: map[StreamDescriptor]json.RawMessage{}, byName: map[string]json.RawMessage{}}
 	fail := func(format string, a ...any) error {
@@ -256,48 +312,199 @@ func ParseState(path string, data []byte) (*InputState, error) {
 	case '{':
 		var probe map[string]json.RawMessage
 		if err := json.Unmarshal(data, &probe); err != nil {
+			if jsonLines(data) {
+				return st, st.fromMessages(data, fail)
+			}
 			return nil, fail("is not a state object: %s", describeDecodeError(err))
 		}
-		if isStateMessage(probe) {
+		switch {
+		case isAirbyteMessage(probe):
+			return st, st.fromMessages(data, fail) // one line of a read's output
+		case isStateMessage(probe):
 			entries = []json.RawMessage{data}
-		} else {
+		default:
 			st.addLegacy(probe)
 			return st, nil
 		}
 	default:
 		return nil, fail("must be a JSON array of state messages (or an object), not %s", jsonKind(data))
 	}
+	type origin struct {
+		entry int
+		state json.RawMessage
+	}
+	first := map[StreamDescriptor]origin{} // the entry that named each stream first, and its state
 	for i, e := range entries {
 		var m StateMessage
 		if err := json.Unmarshal(e, &m); err != nil {
 			return nil, fail("entry %d is not a state message: %s", i, describeDecodeError(err))
 		}
-		switch {
-		case m.Type == StateStream || (m.Type == "" && m.Stream != nil):
-			if m.Stream == nil {
-				return nil, fail(`entry %d has type STREAM but no "stream" object`, i)
+		streams, err := st.addMessage(&m)
+		if err != nil {
+			return nil, fail("entry %d %s", i, err)
+		}
+		for _, ss := range streams {
+			o, dup := first[ss.StreamDescriptor]
+			if !dup {
+				first[ss.StreamDescriptor] = origin{i, ss.StreamState}
+				continue
 			}
-			st.add(m.Stream.StreamDescriptor, m.Stream.StreamState)
-		case m.Type == StateGlobal || (m.Type == "" && m.Global != nil):
-			if m.Global == nil {
-				return nil, fail(`entry %d has type GLOBAL but no "global" object`, i)
-			}
-			for _, ss := range m.Global.StreamStates {
-				st.add(ss.StreamDescriptor, ss.StreamState)
-			}
-		case m.Type == StateLegacy || (m.Type == "" && m.Data != nil):
-			var legacy map[string]json.RawMessage
-			if len(m.Data) > 0 {
-				if err := json.Unmarshal(m.Data, &legacy); err != nil {
-					return nil, fail("entry %d has legacy data that is not an object", i)
+			if !sameJSON(o.state, ss.StreamState) {
+				where := fmt.Sprintf("in entries %d and %d", o.entry, i)
+				if o.entry == i {
+					where = fmt.Sprintf("in entry %d", i)
 				}
+				return nil, fail("names stream %s twice, %s, with different states; keep one entry per stream (the last state a read wrote for it)",
+					describeStream(ss.StreamDescriptor), where)
 			}
-			st.addLegacy(legacy)
-		default:
-			return nil, fail(`entry %d has type %q; expected STREAM, GLOBAL or LEGACY with a "stream", "global" or "data" object`, i, m.Type)
 		}
 	}
 	return st, nil
+}
+
+// addMessage adds the states of one state message and returns the per-stream states it held (a
+// LEGACY message's are not returned: its keys cannot repeat). The error completes "entry N ".
+func (s *InputState) addMessage(m *StateMessage) ([]StreamState, error) {
+	switch {
+	case m.Type == StateStream || (m.Type == "" && m.Stream != nil):
+		if m.Stream == nil {
+			return nil, errors.New(`has type STREAM but no "stream" object`)
+		}
+		s.add(m.Stream.StreamDescriptor, m.Stream.StreamState)
+		return []StreamState{*m.Stream}, nil
+	case m.Type == StateGlobal || (m.Type == "" && m.Global != nil):
+		if m.Global == nil {
+			return nil, errors.New(`has type GLOBAL but no "global" object`)
+		}
+		for _, ss := range m.Global.StreamStates {
+			s.add(ss.StreamDescriptor, ss.StreamState)
+		}
+		return m.Global.StreamStates, nil
+	case m.Type == StateLegacy || (m.Type == "" && m.Data != nil):
+		var legacy map[string]json.RawMessage
+		if len(m.Data) > 0 {
+			if err := json.Unmarshal(m.Data, &legacy); err != nil {
+				return nil, errors.New("has legacy data that is not an object")
+			}
+		}
+		s.addLegacy(legacy)
+		return nil, nil
+	}
+	return nil, fmt.Errorf(`has type %q; expected STREAM, GLOBAL or LEGACY with a "stream", "global" or "data" object`, m.Type)
+}
+
+// fromMessages takes the state from the output of a read, one Airbyte message a line: the last
+// STATE message of each stream, the last GLOBAL and the last LEGACY one, as the platform would
+// have kept them. Other messages, and JSON lines that are not messages, are skipped; ReadJSONFile
+// has already refused a line that is not JSON. A STATE message that cannot be read is an error
+// naming its line, and so is an output without any STATE message.
+func (s *InputState) fromMessages(data []byte, fail func(string, ...any) error) error {
+	type stateLine struct {
+		line int
+		msg  StateMessage
+	}
+	var (
+		last           = map[StreamDescriptor]stateLine{}
+		order          []StreamDescriptor
+		global, legacy *stateLine
+		count          int
+		others         = map[MessageType]int{}
+		otherOrder     []MessageType
+	)
+	// Every turn consumes a line, and MaxInputFileSize bounds the lines.
+	for n := 1; len(data) > 0; n++ {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte{'\n'})
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] != '{' {
+			continue
+		}
+		var m struct {
+			Type  MessageType     `json:"type"`
+			State json.RawMessage `json:"state"`
+		}
+		if json.Unmarshal(line, &m) != nil || m.Type == "" {
+			continue
+		}
+		if m.Type != TypeState {
+			if others[m.Type] == 0 {
+				if len(otherOrder) == maxNamedTypes {
+					continue // enough kinds to say what the file holds
+				}
+				otherOrder = append(otherOrder, m.Type)
+			}
+			others[m.Type]++
+			continue
+		}
+		sl := stateLine{line: n}
+		if err := json.Unmarshal(m.State, &sl.msg); err != nil || len(m.State) == 0 || m.State[0] != '{' {
+			return fail("line %d is a STATE message whose state is not a state message object", n)
+		}
+		count++
+		switch {
+		case sl.msg.Type == StateStream || (sl.msg.Type == "" && sl.msg.Stream != nil):
+			if sl.msg.Stream == nil {
+				return fail(`line %d is a STATE message of type STREAM but no "stream" object`, n)
+			}
+			d := sl.msg.Stream.StreamDescriptor
+			if _, ok := last[d]; !ok {
+				order = append(order, d)
+			}
+			last[d] = sl
+		case sl.msg.Type == StateGlobal || (sl.msg.Type == "" && sl.msg.Global != nil):
+			global = &sl
+		default:
+			legacy = &sl
+		}
+	}
+	if count == 0 {
+		if len(others) == 0 {
+			return fail("has no Airbyte message with a \"type\"; pass the state messages a read wrote, or leave out --state")
+		}
+		kinds := make([]string, len(otherOrder))
+		for i, t := range otherOrder {
+			kinds[i] = fmt.Sprintf("%d %s", others[t], truncateKey(string(t)))
+		}
+		return fail("holds Airbyte messages (%s) but no STATE message; pass the output of a read that wrote states, or leave out --state to read from start_datetime",
+			strings.Join(kinds, ", "))
+	}
+	// GLOBAL and LEGACY first, so that a stream's own STATE, the more precise, wins.
+	for _, sl := range []*stateLine{global, legacy} {
+		if sl == nil {
+			continue
+		}
+		if _, err := s.addMessage(&sl.msg); err != nil {
+			return fail("line %d is a STATE message that %s", sl.line, err)
+		}
+	}
+	for _, d := range order {
+		sl := last[d]
+		if _, err := s.addMessage(&sl.msg); err != nil {
+			return fail("line %d is a STATE message that %s", sl.line, err)
+		}
+	}
+	s.fromOutput = count
+	return nil
+}
+
+// maxNamedTypes bounds how many message types an error about a read's output lists.
+const maxNamedTypes = 10
+
+// sameJSON reports whether two JSON values are the same bytes once spaces are dropped.
+func sameJSON(a, b json.RawMessage) bool {
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+// describeStream names a stream for a message: its name, quoted, and its namespace if any.
+func describeStream(d StreamDescriptor) string {
+	if d.Namespace == "" {
+		return strconv.Quote(truncateKey(d.Name))
+	}
+	return strconv.Quote(truncateKey(d.Name)) + " (namespace " + strconv.Quote(truncateKey(d.Namespace)) + ")"
 }
 
 func isStateMessage(obj map[string]json.RawMessage) bool {
@@ -305,6 +512,20 @@ func isStateMessage(obj map[string]json.RawMessage) bool {
 	_, s := obj["stream"]
 	_, g := obj["global"]
 	return t || s || g
+}
+
+// isAirbyteMessage reports whether obj is an Airbyte message envelope (a line a command printed)
+// rather than a state message: its "type" is a message type, such as STATE or LOG.
+func isAirbyteMessage(obj map[string]json.RawMessage) bool {
+	var t MessageType
+	if json.Unmarshal(obj["type"], &t) != nil {
+		return false
+	}
+	switch t {
+	case TypeRecord, TypeState, TypeLog, TypeSpec, TypeConnectionStatus, TypeCatalog, TypeTrace, TypeControl:
+		return true
+	}
+	return false
 }
 
 func (s *InputState) add(d StreamDescriptor, blob json.RawMessage) {
