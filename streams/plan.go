@@ -67,9 +67,9 @@ func (s *Stream) plan(from, to time.Time) []window {
 	}
 }
 
-// seriesEpoch is the earliest time a time series is asked about: Oura's first ring shipped in
+// ouraEpoch is the earliest time any collection is asked about: Oura's first ring shipped in
 // 2015, and the spec's default start is the same day.
-var seriesEpoch = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+var ouraEpoch = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // seriesAhead is how far past now a time series is asked about: no sample can lie further
 // ahead, and a day covers any clock skew between here and the ring.
@@ -78,10 +78,11 @@ const seriesAhead = 24 * time.Hour
 // syncRange is the range of cursor values a run delivers: from the config's start (or the
 // saved cursor less the lookback, whichever is later) to the config's end or now.
 //
-// Time series are asked in windows of WindowDays, one request each even when empty, so their
-// range is also kept within [seriesEpoch, now+seriesAhead], where data can exist: a config of
-// year 0000 to 9999 would otherwise plan 121,748 windows. Date collections are one paged
-// request whatever their range and keep it as configured.
+// No range starts before ouraEpoch: there is no data before it, and a year-0 start would be sent
+// as start_date=-0001-12-31. Time series are asked in windows of WindowDays, one request each
+// even when empty, so their range also ends by now+seriesAhead: a config of year 0000 to 9999
+// would otherwise plan 121,748 windows. Date collections are one paged request whatever their
+// end and keep it as configured (the config refuses years past 9998).
 func (s *Stream) syncRange(start, end, now time.Time, saved cursor, lookbackDays int) (from, to time.Time) {
 	from, to = start.UTC(), end.UTC()
 	if end.IsZero() {
@@ -93,10 +94,10 @@ func (s *Stream) syncRange(start, end, now time.Time, saved cursor, lookbackDays
 			from = back
 		}
 	}
+	if s.Params == Dates || s.Params == DateTimes {
+		from = later(from, ouraEpoch)
+	}
 	if s.Params == DateTimes {
-		if from.Before(seriesEpoch) {
-			from = seriesEpoch
-		}
 		if ahead := now.UTC().Add(seriesAhead); to.After(ahead) {
 			to = ahead
 		}
@@ -111,6 +112,13 @@ func (s *Stream) syncRange(start, end, now time.Time, saved cursor, lookbackDays
 		}
 	}
 	return from, to
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func truncDay(t time.Time) time.Time {
