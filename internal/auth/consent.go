@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -31,15 +33,18 @@ const (
 // ConsentOptions are the choices of one consent flow; empty fields take the defaults. The field
 // names match the auth command's flags, which the error messages name.
 type ConsentOptions struct {
-	ClientID, ClientSecret string
-	AppType                string // AppCloud (default) or AppDeveloperPortal
-	BaseURL                string // the data API; "" for Oura's own (defaultBase)
-	AuthorizeURL           string // overrides the app type's consent page
-	TokenURL               string // overrides the app type's token endpoint
-	RedirectURI            string
-	Output                 string
-	HTTPClient             *http.Client
-	Now                    func() time.Time
+	ClientID string
+	// ClientSecret may be left empty and given later with SetClientSecret: the auth command asks
+	// for it only once every flag has been checked.
+	ClientSecret string
+	AppType      string // AppCloud (default) or AppDeveloperPortal
+	BaseURL      string // the data API; "" for Oura's own (defaultBase)
+	AuthorizeURL string // overrides the app type's consent page
+	TokenURL     string // overrides the app type's token endpoint
+	RedirectURI  string
+	Output       string
+	HTTPClient   *http.Client
+	Now          func() time.Time
 }
 
 // Consent is one checked run of the OAuth authorization-code flow for people who run the connector
@@ -60,13 +65,16 @@ type Consent struct {
 	URL string
 
 	tokenURLSet  bool
+	secretFrom   string
 	authorizeURL string
 	redirectURL  *url.URL
 	state        string
 }
 
 // NewConsent checks the options and builds the consent URL, with a fresh random state.
-// defaultBase is the data API used when o.BaseURL is empty.
+// defaultBase is the data API used when o.BaseURL is empty. Every error it returns is about one
+// of the options, named as the auth command's flag, and comes before anything is asked, shown
+// or spent: the output file is checked here too (see checkOutput).
 func NewConsent(o ConsentOptions, defaultBase string) (*Consent, error) {
 	c := &Consent{
 		App:          App{ClientID: o.ClientID, ClientSecret: o.ClientSecret, HTTPClient: o.HTTPClient, Now: o.Now},
@@ -76,8 +84,8 @@ func NewConsent(o ConsentOptions, defaultBase string) (*Consent, error) {
 		Output:       o.Output,
 		state:        rand.Text(),
 	}
-	if strings.TrimSpace(o.ClientID) == "" || strings.TrimSpace(o.ClientSecret) == "" {
-		return nil, errors.New("the client id and the client secret must not be empty; copy them from your Oura API application")
+	if strings.TrimSpace(o.ClientID) == "" {
+		return nil, errors.New("--client-id must not be empty; copy the client id from your Oura API application")
 	}
 	if c.AppType == "" {
 		c.AppType = AppCloud
@@ -116,10 +124,25 @@ func NewConsent(o ConsentOptions, defaultBase string) (*Consent, error) {
 	if c.Output == "" {
 		c.Output = DefaultOutput
 	}
+	if err := c.checkOutput(); err != nil {
+		return nil, err
+	}
 	if c.URL, err = c.App.AuthorizeURL(c.authorizeURL, c.Redirect, c.state); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// SetClientSecret gives the flow its client secret, which the auth command asks for only after
+// NewConsent has checked every flag. from says where the secret came from (the environment
+// variable, the prompt, the flag): a refused client is then explained in those terms rather
+// than with the config fields that read and check name.
+func (c *Consent) SetClientSecret(secret, from string) error {
+	if strings.TrimSpace(secret) == "" {
+		return fmt.Errorf("the client secret (%s) is empty; copy it from your Oura API application", from)
+	}
+	c.App.ClientSecret, c.secretFrom = secret, from
+	return nil
 }
 
 // Exchange trades the code for tokens. A cloud app refused at the classic endpoint gets the advice
@@ -128,6 +151,12 @@ func (c *Consent) Exchange(ctx context.Context, code string) (Tokens, error) {
 	tokens, err := c.App.Exchange(ctx, code, c.Redirect)
 	if err != nil {
 		var ae *Error
+		if errors.As(err, &ae) {
+			ae.SecretFrom = c.secretFrom
+			if ae.SecretFrom == "" {
+				ae.SecretFrom = "--client-secret"
+			}
+		}
 		if c.AppType == AppCloud && !c.tokenURLSet && errors.As(err, &ae) && !ae.Transient() && ae.Code != "invalid_grant" {
 			err = fmt.Errorf("%w; if your Oura app was made on the newer developer portal (developer.ouraring.com), "+
 				"run the command again with --app-type %s", err, AppDeveloperPortal)
@@ -358,6 +387,26 @@ const maxPasted = 64 << 10
 // the same file with its credentials replaced and every other setting kept. authOAuth is the
 // config's name for the OAuth credentials variant.
 func (c *Consent) WriteConfig(t Tokens, authOAuth string) error {
+	existing, _, err := readConfigFile(c.Output)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+	default:
+		return fmt.Errorf("reading %s: %w", c.Output, err)
+	}
+	doc, err := c.configDoc(existing, t, authOAuth)
+	if err != nil {
+		return fmt.Errorf("%s exists but cannot be updated (%w); pass another --output", c.Output, err)
+	}
+	if err := WriteFile(c.Output, doc, 0o600); err != nil {
+		return fmt.Errorf("the tokens could not be saved, and the authorization must be done again: %w", err)
+	}
+	return nil
+}
+
+// configDoc returns the config document existing (empty for a new file) with the credentials
+// and base URL of this flow in it. checkOutput runs it on the file before anything is spent,
+// so that WriteConfig cannot fail here afterwards unless the file changes meanwhile.
+func (c *Consent) configDoc(existing []byte, t Tokens, authOAuth string) ([]byte, error) {
 	creds := []Member{
 		{Key: "auth_type", Value: authOAuth},
 		{Key: "client_id", Value: c.App.ClientID},
@@ -380,26 +429,88 @@ func (c *Consent) WriteConfig(t Tokens, authOAuth string) error {
 	if c.BaseURL != "" {
 		top = append(top, Member{Key: "base_url", Value: c.BaseURL})
 	}
-
-	doc := []byte("{\n}\n")
-	existing, _, err := readConfigFile(c.Output)
-	switch {
-	case err == nil && len(strings.TrimSpace(string(existing))) > 0:
-		doc = existing
-	case err == nil, errors.Is(err, fs.ErrNotExist):
-	default:
-		return fmt.Errorf("reading %s: %w", c.Output, err)
+	doc := existing
+	if len(strings.TrimSpace(string(doc))) == 0 {
+		doc = []byte("{\n}\n")
 	}
-	doc, err = SetMembers(doc, []string{"credentials"}, creds, drop...)
-	if err == nil {
-		// The legacy top-level api_key cannot stand beside credentials.
-		doc, err = SetMembers(doc, nil, top, "api_key")
-	}
+	doc, err := SetMembers(doc, []string{"credentials"}, creds, drop...)
 	if err != nil {
-		return fmt.Errorf("%s exists but cannot be updated (%w); pass another --output", c.Output, err)
+		return nil, err
 	}
-	if err := WriteFile(c.Output, doc, 0o600); err != nil {
-		return fmt.Errorf("the tokens could not be saved, and the authorization must be done again: %w", err)
+	// The legacy top-level api_key cannot stand beside credentials.
+	return SetMembers(doc, nil, top, "api_key")
+}
+
+// checkOutput makes sure the config file can be written before anything is spent: the
+// authorization code works once, so a --output found unusable after the exchange would mean
+// signing in again. It refuses a folder or any file that is not regular, a missing folder
+// (none is created), a folder where no file can be created, and an existing file that is marked
+// read-only, cannot be read or written, or is not a JSON object the credentials can be put in.
+// An existing file is read as WriteConfig reads it: bounded, and without blocking on a FIFO.
+// Each probe leaves nothing behind.
+func (c *Consent) checkOutput() error {
+	path := c.Output
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("--output %s "+format, append([]any{path}, a...)...)
+	}
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return checkFolder(path)
+	case errors.Is(err, syscall.ENOTDIR):
+		return fail("is inside a file, not a folder; name a file in an existing folder")
+	case err != nil:
+		return fail("cannot be checked (%v); name a file this user can read and write", unwrapPath(err))
+	case info.IsDir():
+		return fail("is a folder; name a file in it, such as %s", filepath.Join(path, DefaultOutput))
+	case !info.Mode().IsRegular():
+		return fail("is not a regular file (%s); name a regular file, or one that does not exist yet", info.Mode().Type())
+	case info.Mode().Perm()&0o200 == 0:
+		// WriteFile keeps its hands off such a file even where it could write it (as root).
+		return fail("is marked read-only (mode %04o); make it writable (chmod 600 %s) or name another file",
+			info.Mode().Perm(), path)
+	}
+	doc, _, err := readConfigFile(path)
+	if err != nil {
+		return fail("cannot be read (%v); make it readable by this user or name another file", unwrapPath(err))
+	}
+	if _, err := c.configDoc(doc, Tokens{}, ""); err != nil {
+		return fail("exists but is not a JSON config (%v); fix it, or name a file that does not exist yet", err)
+	}
+	// A file that can be written can always be rewritten in place (WriteFile's fallback when the
+	// folder refuses a new file). Opening it for writing changes neither its content nor its times.
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fail("cannot be written (%v); make it writable by this user or name another file", unwrapPath(err))
+	}
+	return f.Close()
+}
+
+// checkFolder checks that a file can be created where the config file path will be written,
+// by creating and removing a temporary file there, as WriteFile's atomic write will.
+func checkFolder(path string) error {
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--output %s: the folder %s does not exist; create it first (mkdir -p %s) or name a file "+
+			"in an existing folder", path, dir, dir)
+	case err == nil && !info.IsDir(), errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("--output %s: %s is not a folder; name a file in an existing folder", path, dir)
+	case err != nil:
+		return fmt.Errorf("--output %s: the folder %s cannot be checked (%v); name a file in a folder this user can write",
+			path, dir, unwrapPath(err))
+	}
+	tmp, err := createTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("--output %s: no file can be created in the folder %s (%v); name a file in a folder this "+
+			"user can write", path, dir, unwrapPath(err))
+	}
+	name := tmp.Name()
+	_ = tmp.Close()
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("--output %s: the test file %s could not be removed (%v); remove it and name a file in "+
+			"a folder this user can write", path, name, unwrapPath(err))
 	}
 	return nil
 }

@@ -71,6 +71,11 @@ type Error struct {
 	EarlierAnswerLost bool
 	// Err is the transport error behind a Transient failure, already free of secrets.
 	Err error
+	// SecretFrom is set by the auth command, whose user typed flags rather than wrote a config
+	// file: where the client secret came from (the environment variable, the prompt, the flag).
+	// The advice then names the command's flags instead of the config fields, which the same
+	// failure names for read and check.
+	SecretFrom string
 }
 
 // Error explains the failure and what to do, in one line.
@@ -99,12 +104,19 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(". Run `source-oura auth` again, or authenticate it again in the Airbyte source's settings")
 	case BadClient:
-		fmt.Fprintf(&b, "Oura did not accept the OAuth client (%s): check credentials.client_id and "+
-			"credentials.client_secret against your Oura API application", e.said())
+		check := "credentials.client_id and credentials.client_secret"
+		if e.SecretFrom != "" {
+			check = "--client-id and the client secret (" + e.SecretFrom + ")"
+		}
+		fmt.Fprintf(&b, "Oura did not accept the OAuth client (%s): check %s against your Oura API application",
+			e.said(), check)
 	case Refused:
-		fmt.Fprintf(&b, "the token endpoint %s refused to exchange %s (%s): check credentials.token_url "+
-			"(default: the base URL + /oauth/token; apps from Oura's newer developer portal use %s)",
-			e.TokenURL, what, e.said(), newPortalTokenURL)
+		check := "credentials.token_url (default: the base URL + /oauth/token"
+		if e.SecretFrom != "" {
+			check = "--token-url and --app-type (default: the token endpoint of --app-type"
+		}
+		fmt.Fprintf(&b, "the token endpoint %s refused to exchange %s (%s): check %s; apps from Oura's newer "+
+			"developer portal use %s)", e.TokenURL, what, e.said(), check, newPortalTokenURL)
 	default:
 		fmt.Fprintf(&b, "could not exchange %s at %s (%s): try again later", what, e.TokenURL, e.said())
 	}

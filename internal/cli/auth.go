@@ -95,17 +95,24 @@ func (r *run) auth(ctx context.Context) int {
 		_ = r.out.Error(ft, "source-oura auth: "+err.Error(), "", nil)
 		return ExitFailure
 	}
-	secret, err := r.clientSecret(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	r.masker.Add(secret)
+	// Every flag, --output included, is checked before the secret is asked for, the consent page
+	// shown or the single-use code spent; a flag that cannot work is a command line that cannot
+	// be run, hence the usage exit code.
 	c, err := auth.NewConsent(auth.ConsentOptions{
-		ClientID: a.clientID, ClientSecret: secret, AppType: a.appType, BaseURL: a.baseURL,
+		ClientID: a.clientID, AppType: a.appType, BaseURL: a.baseURL,
 		AuthorizeURL: a.authorizeURL, TokenURL: a.tokenURL, RedirectURI: a.redirectURI, Output: a.output,
 		HTTPClient: r.env.HTTPClient, Now: r.env.Now,
 	}, config.DefaultBaseURL)
 	if err != nil {
+		_ = r.out.Error(protocol.ConfigError, "source-oura auth: "+err.Error(), "", nil)
+		return ExitUsage
+	}
+	secret, from, err := r.clientSecret(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	r.masker.Add(secret)
+	if err := c.SetClientSecret(secret, from); err != nil {
 		return fail(err)
 	}
 	announce := func(next string) { r.printConsent(c.URL, next) }
@@ -140,21 +147,28 @@ func (r *run) auth(ctx context.Context) int {
 }
 
 // clientSecret finds the OAuth client secret: --client-secret, else OURA_CLIENT_SECRET, else a
-// prompt without echo when stdin is a terminal. The flag stays for scripts, with a warning,
-// because other local users can read a command line in /proc/PID/cmdline. The prompt goes to
-// stderr: stdout carries only Airbyte messages. Ctrl-C or SIGTERM (ctx) ends the prompt.
-func (r *run) clientSecret(ctx context.Context) (string, error) {
+// prompt without echo when stdin is a terminal, and says which (from), for the advice when Oura
+// refuses it. The flag stays for scripts, with a warning, because other local users can read a
+// command line in /proc/PID/cmdline. The prompt goes to stderr: stdout carries only Airbyte
+// messages. Ctrl-C or SIGTERM (ctx) ends the prompt.
+func (r *run) clientSecret(ctx context.Context) (secret, from string, err error) {
 	if r.args.set["client-secret"] {
 		r.log.Warn().Msgf("--client-secret puts the secret on the command line, where other users of this computer "+
 			"can read it (ps, /proc); prefer the %s environment variable or the prompt", secretEnv)
-		return r.args.clientSecret, nil
+		return r.args.clientSecret, "--client-secret", nil
 	}
 	if s, ok := os.LookupEnv(secretEnv); ok {
 		if len(s) > maxSecret {
-			return "", fmt.Errorf("%s is longer than %d bytes; set it to the client secret of your Oura API application", secretEnv, maxSecret)
+			return "", "", fmt.Errorf("%s is longer than %d bytes; set it to the client secret of your Oura API application", secretEnv, maxSecret)
 		}
-		return strings.TrimSpace(s), nil
+		return strings.TrimSpace(s), secretEnv, nil
 	}
+	secret, err = r.promptSecret(ctx)
+	return secret, "typed at the prompt", err
+}
+
+// promptSecret asks for the client secret on the terminal, without echo.
+func (r *run) promptSecret(ctx context.Context) (string, error) {
 	read, restore := r.env.ReadPassword, func() {}
 	if read == nil {
 		read, restore = terminalPassword(r.env.Stdin)

@@ -573,28 +573,32 @@ func TestAuthCommandRefusals(t *testing.T) {
 	f := newOAuthFixture(t)
 	code := f.srv.NewAuthCode(oauthClientID, auth.DefaultRedirectURI)
 	for _, tc := range []struct {
-		name  string
-		stdin string
-		argv  []string
-		want  string
+		name     string
+		stdin    string
+		argv     []string
+		want     string
+		wantCode int // 0: ExitFailure
 	}{
-		{"wrong secret", "", []string{"--code", code, "--client-secret", "not-the-secret"}, "client_secret"},
+		{"wrong secret", "", []string{"--code", code, "--client-secret", "not-the-secret"}, "--client-id and the client secret (--client-secret)", 0},
 		{"pasted answer from another sign-in", auth.DefaultRedirectURI + "?code=x&state=other\n",
-			[]string{"--paste", "--client-secret", oauthClientSecret}, "another sign-in"},
+			[]string{"--paste", "--client-secret", oauthClientSecret}, "another sign-in", 0},
 		{"user declined", auth.DefaultRedirectURI + "?error=access_denied\n",
-			[]string{"--paste", "--client-secret", oauthClientSecret}, "access_denied"},
-		{"nothing pasted", "", []string{"--paste", "--client-secret", oauthClientSecret}, "reading the pasted code"},
-		{"redirect elsewhere", "", []string{"--redirect-uri", "https://example.com/cb", "--client-secret", oauthClientSecret}, "--paste"},
-		{"plain http token URL", "", []string{"--token-url", "http://example.com/token", "--client-secret", oauthClientSecret}, "plain http"},
+			[]string{"--paste", "--client-secret", oauthClientSecret}, "access_denied", 0},
+		{"nothing pasted", "", []string{"--paste", "--client-secret", oauthClientSecret}, "reading the pasted code", 0},
+		{"redirect elsewhere", "", []string{"--redirect-uri", "https://example.com/cb", "--client-secret", oauthClientSecret}, "--paste", 0},
+		{"plain http token URL", "", []string{"--token-url", "http://example.com/token", "--client-secret", oauthClientSecret}, "plain http", ExitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "config.json")
 			argv := append([]string{"auth", "--client-id", oauthClientID, "--base-url", f.url, "--output", out}, tc.argv...)
 			r := runEnv(t, Env{Now: f.clock.Now, Stdin: strings.NewReader(tc.stdin)}, argv...)
 			errs := r.errors()
-			if r.code != ExitFailure || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError ||
+			if tc.wantCode == 0 {
+				tc.wantCode = ExitFailure
+			}
+			if r.code != tc.wantCode || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError ||
 				!strings.Contains(errs[0].Message, tc.want) {
-				t.Fatalf("exit %d, want a config_error mentioning %q\n%s", r.code, tc.want, r.stdout)
+				t.Fatalf("exit %d, want %d and a config_error mentioning %q\n%s", r.code, tc.wantCode, tc.want, r.stdout)
 			}
 			if _, err := os.Stat(out); err == nil {
 				t.Error("a config file was written")
@@ -698,10 +702,10 @@ func TestAuthCommandWithAppTypeDeveloperPortal(t *testing.T) {
 		t.Errorf("refresh requests %q; want one at the portal", got)
 	}
 
-	// An unknown app type is refused before anything is asked.
+	// An unknown app type is refused before anything is asked, as a command line that cannot run.
 	r = runEnv(t, Env{Now: f.clock.Now}, "auth", "--app-type", "https://evil.example/token",
 		"--client-id", oauthClientID, "--base-url", f.url, "--output", filepath.Join(f.dir, "x.json"))
-	if errs := r.errors(); r.code != ExitFailure || len(errs) != 1 || !strings.Contains(errs[0].Message, "--app-type") ||
+	if errs := r.errors(); r.code != ExitUsage || len(errs) != 1 || !strings.Contains(errs[0].Message, "--app-type") ||
 		!strings.Contains(errs[0].Message, "developer_portal") {
 		t.Errorf("unknown app type: exit %d\n%s", r.code, r.stdout)
 	}
@@ -931,5 +935,151 @@ func TestAuthWaitsEndWhenCancelled(t *testing.T) {
 				t.Error("a config file was written by a cancelled auth")
 			}
 		})
+	}
+}
+
+// TestAuthChecksOutputBeforeSpendingTheCode: an authorization code works once, so a --output that
+// cannot be written must be refused before the code is exchanged or the consent page is shown,
+// with exit 2 and one config_error naming --output; the code then still works with a good file.
+func TestAuthChecksOutputBeforeSpendingTheCode(t *testing.T) {
+	f := newOAuthFixture(t)
+	t.Setenv(secretEnv, oauthClientSecret)
+	code := f.srv.NewAuthCode(oauthClientID, auth.DefaultRedirectURI, ouraemu.AllScopes...)
+	folder := t.TempDir()
+	notJSON := filepath.Join(folder, "notes.txt")
+	if err := os.WriteFile(notJSON, []byte("not a config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, output, want string
+	}{
+		{"a folder", folder, "is a folder"},
+		{"in a missing folder", filepath.Join(folder, "missing", "config.json"), "does not exist"},
+		{"not JSON", notJSON, "not a JSON config"},
+	} {
+		for _, mode := range []string{"--code", "--paste"} {
+			t.Run(tc.name+" "+mode, func(t *testing.T) {
+				f.srv.ResetRequests()
+				argv := []string{"auth", "--client-id", oauthClientID, "--base-url", f.url, "--output", tc.output}
+				if mode == "--code" {
+					argv = append(argv, "--code", code)
+				} else {
+					argv = append(argv, "--paste")
+				}
+				var opened []string
+				open := func(u string) { opened = append(opened, u) }
+				r := runEnv(t, Env{Now: f.clock.Now, OpenBrowser: open, Stdin: strings.NewReader("code=" + code + "\n")}, argv...)
+				errs := r.errors()
+				if r.code != ExitUsage || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError ||
+					!strings.Contains(errs[0].Message, "--output "+tc.output) || !strings.Contains(errs[0].Message, tc.want) ||
+					strings.Contains(errs[0].Message, "\n") {
+					t.Fatalf("exit %d; want 2 and one config_error naming --output and saying %q\n%s", r.code, tc.want, r.stdout)
+				}
+				if n := f.tokenRequests(); n != 0 {
+					t.Errorf("the code was sent to the token endpoint %d times before --output was checked", n)
+				}
+				if len(opened) != 0 || strings.Contains(r.stderr, "/oauth/authorize") {
+					t.Errorf("the consent page was offered before --output was checked:\n%s", r.stderr)
+				}
+			})
+		}
+	}
+	// The code was never spent.
+	out := filepath.Join(folder, "config.json")
+	r := runEnv(t, Env{Now: f.clock.Now}, "auth", "--client-id", oauthClientID, "--base-url", f.url, "--code", code, "--output", out)
+	if r.code != ExitOK {
+		t.Fatalf("auth with the same code and a good --output: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestAuthChecksFlagsBeforeAskingForTheSecret: a bad flag is reported before the client secret is
+// asked for, so nobody types a secret only to learn that --app-type was misspelt.
+func TestAuthChecksFlagsBeforeAskingForTheSecret(t *testing.T) {
+	os.Unsetenv(secretEnv)
+	dir := t.TempDir()
+	token := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the token endpoint was called: %s", r.URL)
+		http.Error(w, "no", http.StatusTeapot)
+	}))
+	defer token.Close()
+	for _, tc := range []struct {
+		name, want string
+		argv       []string
+	}{
+		{"app type", "--app-type", []string{"--app-type", "foo", "--output", filepath.Join(dir, "c.json")}},
+		{"output", "--output", []string{"--output", dir}},
+		{"redirect URI", "--redirect-uri", []string{"--redirect-uri", "not a uri", "--output", filepath.Join(dir, "c.json")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prompted := 0
+			env := Env{ReadPassword: func() ([]byte, error) { prompted++; return []byte(oauthClientSecret), nil }}
+			r := runEnv(t, env, append([]string{"auth", "--client-id", oauthClientID, "--code", "c", "--base-url", token.URL}, tc.argv...)...)
+			errs := r.errors()
+			if r.code != ExitUsage || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError ||
+				!strings.Contains(errs[0].Message, tc.want) {
+				t.Fatalf("exit %d; want 2 and one config_error naming %s\n%s", r.code, tc.want, r.stdout)
+			}
+			if prompted != 0 || strings.Contains(r.stderr, "Client secret of") {
+				t.Errorf("the client secret was asked for before the bad flag was reported (%d reads)\n%s", prompted, r.stderr)
+			}
+		})
+	}
+	// Without any secret source, the flag is still what is reported.
+	r := runEnv(t, Env{}, "auth", "--client-id", oauthClientID, "--app-type", "foo", "--base-url", token.URL)
+	if errs := r.errors(); len(errs) != 1 || !strings.Contains(errs[0].Message, "--app-type") {
+		t.Errorf("want the --app-type error, not the missing secret\n%s", r.stdout)
+	}
+}
+
+// TestAuthWrongSecretNamesWhatWasTyped: the auth command's user gave flags and a secret, not a
+// config file, so a refused client names --client-id and where the secret came from; a read
+// with a config file keeps naming the config fields.
+func TestAuthWrongSecretNamesWhatWasTyped(t *testing.T) {
+	f := newOAuthFixture(t)
+	for _, tc := range []struct {
+		name string
+		env  string // OURA_CLIENT_SECRET, "" for the prompt
+		flag bool
+		want string
+	}{
+		{name: "environment", env: "not-the-secret", want: "the client secret (" + secretEnv + ")"},
+		{name: "prompt", want: "the client secret (typed at the prompt)"},
+		{name: "flag", flag: true, want: "the client secret (--client-secret)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(secretEnv, tc.env)
+			} else {
+				os.Unsetenv(secretEnv)
+			}
+			argv := []string{"auth", "--client-id", oauthClientID, "--base-url", f.url, "--output", filepath.Join(t.TempDir(), "c.json"),
+				"--code", f.srv.NewAuthCode(oauthClientID, auth.DefaultRedirectURI, ouraemu.AllScopes...)}
+			if tc.flag {
+				argv = append(argv, "--client-secret", "not-the-secret")
+			}
+			env := Env{Now: f.clock.Now, ReadPassword: func() ([]byte, error) { return []byte("not-the-secret"), nil }}
+			r := runEnv(t, env, argv...)
+			errs := r.errors()
+			if r.code != ExitFailure || len(errs) != 1 || !strings.Contains(errs[0].Message, "check --client-id and "+tc.want) ||
+				strings.Contains(errs[0].Message, "credentials.") {
+				t.Fatalf("exit %d; want one error saying to check --client-id and %s, naming no config field\n%s", r.code, tc.want, r.stdout)
+			}
+			leakCheck(t, r, "not-the-secret")
+		})
+	}
+	// read with a config file: the config fields.
+	cfg := f.configFile(t, "wrong.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")
+	doc, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, bytes.Replace(doc, []byte(oauthClientSecret), []byte("not-the-secret"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := f.read(t, cfg, oauthCatalog(t, f.dir))
+	var msgs []string
+	for _, e := range r.errors() {
+		msgs = append(msgs, e.Message)
+	}
+	if all := strings.Join(msgs, "\n"); !strings.Contains(all, "credentials.client_id and credentials.client_secret") ||
+		strings.Contains(all, "--client-id") {
+		t.Errorf("read with a wrong client_secret: want the config field names\n%s", all)
 	}
 }
