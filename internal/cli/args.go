@@ -27,6 +27,8 @@ type args struct {
 	set map[string]bool
 	// twice is the first value flag given a second time, found by onceValue.Set.
 	twice string
+	// flagAsValue says which value flag took one of the command's flags as its value.
+	flagAsValue string
 }
 
 // usageError is a command line the connector cannot run.
@@ -59,6 +61,7 @@ func (a *args) valueFlag(name string) *string {
 // and a config path given twice is more likely a mistake than a wish.
 type onceValue struct {
 	a    *args
+	fs   *flag.FlagSet // the command's flags, to tell a forgotten value from a value
 	name string
 	p    *string
 	set  bool
@@ -77,6 +80,15 @@ func (o *onceValue) Set(v string) error {
 			o.a.twice = o.name
 		}
 		return errors.New("given twice")
+	}
+	// "--config --state s.json": flag takes "--state" as the path and then finds "s.json" in
+	// the way; say which value was forgotten instead. A file really named like a flag can be
+	// given as ./--state.
+	if name, ok := flagName(v); ok && o.fs.Lookup(name) != nil {
+		if o.a.flagAsValue == "" {
+			o.a.flagAsValue = fmt.Sprintf("--%s needs a value (got the flag %s)", o.name, strings.SplitN(v, "=", 2)[0])
+		}
+		return errors.New("got a flag as its value")
 	}
 	o.set = true
 	*o.p = v
@@ -97,10 +109,25 @@ func (a *args) flagSet(command string, values []string) *flag.FlagSet {
 		fs.BoolVar(&a.noBrowserWait, "paste", false, "paste the code instead of waiting for the redirect")
 	}
 	for _, name := range values {
-		fs.Var(&onceValue{a: a, name: name, p: a.valueFlag(name)}, name, "")
+		fs.Var(&onceValue{a: a, fs: fs, name: name, p: a.valueFlag(name)}, name, "")
 	}
 	return fs
 }
+
+// flagName returns the flag name v spells (-name, --name or --name=value), if it looks like one.
+func flagName(v string) (string, bool) {
+	name, ok := strings.CutPrefix(v, "-")
+	if !ok {
+		return "", false
+	}
+	name = strings.TrimPrefix(name, "-")
+	name, _, _ = strings.Cut(name, "=")
+	return name, name != ""
+}
+
+// pathFlags are the value flags that name a file: an empty value (--config "") is a mistake,
+// said here rather than as a file error with no file name in it.
+var pathFlags = []string{"config", "catalog", "state", "output"}
 
 func parseArgs(argv []string) (*args, error) {
 	a := &args{set: map[string]bool{}}
@@ -130,6 +157,11 @@ func parseArgs(argv []string) (*args, error) {
 		return a, &usageError{fmt.Sprintf("unexpected argument %q; flags are named, e.g. --config FILE", fs.Arg(0))}
 	}
 	fs.Visit(func(f *flag.Flag) { a.set[f.Name] = true })
+	for _, name := range pathFlags {
+		if a.set[name] && *a.valueFlag(name) == "" {
+			return a, &usageError{fmt.Sprintf("--%s needs a file path", name)}
+		}
+	}
 	for _, name := range spec.required {
 		if !a.set[name] {
 			return a, &usageError{fmt.Sprintf("command %s needs --%s", a.command, name)}
@@ -146,6 +178,9 @@ func (a *args) parse(fs *flag.FlagSet, command string, argv []string) error {
 	}
 	if a.twice != "" {
 		return &usageError{fmt.Sprintf("flag --%s is given twice", a.twice)}
+	}
+	if a.flagAsValue != "" {
+		return &usageError{a.flagAsValue}
 	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
