@@ -23,6 +23,12 @@ func FuzzParse(f *testing.F) {
 		`{"api_key":"abcdef","lookback_window_days":1` + strings.Repeat("0", 5000) + `}`,
 		`{"api_key":"abcdef","requests_per_5_minutes":99999999999999999999}`,
 		`{"token":"abcdef","start_date":"2024-01-01"}`,
+		// Paste slips, repeated keys and dates the connector cannot send.
+		`{"api_key":"emu-token\nX-Evil: 1"}`, `{"api_key":" emu-token\u0000"}`, `{"api_key":" emu-token "}`,
+		`{"credentials":{"auth_type":"oauth2.0","client_id":"a\u200b","client_secret":"b","refresh_token":"c "}}`,
+		`{"api_key":"a","api_key":"b"}`, `{"_c":1,"_c":2,"api_key":"a","x":{"y":{"z":1,"z":2}}}`,
+		`{"api_key":"abcdef","start_datetime":"0001-01-01","end_datetime":"9999-12-31"}`,
+		`{"api_key":"abcdef","end_datetime":"2014-01-01"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -48,6 +54,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if c.Auth.Kind != AuthAPIKey && c.Auth.Kind != AuthOAuth {
 			t.Fatalf("no auth kind: %+v", c.Auth)
+		}
+		for _, s := range []string{c.Auth.APIKey, c.Auth.ClientID, c.Auth.ClientSecret, c.Auth.RefreshToken, c.Auth.AccessToken} {
+			if strings.IndexFunc(s, isBreakOrControl) >= 0 || strings.IndexFunc(s, isInvisible) >= 0 || strings.TrimSpace(s) != s {
+				t.Fatalf("accepted a secret with a control, invisible or surrounding space character: %q", s)
+			}
+		}
+		if !c.Start.Before(lastDate) || !c.End.Before(lastDate) {
+			t.Fatalf("accepted a date in 9999 or later: %v %v", c.Start, c.End)
 		}
 	})
 }

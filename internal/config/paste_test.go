@@ -119,7 +119,8 @@ func TestDuplicateKeyRefused(t *testing.T) {
 }
 
 // TestDeeplyNestedConfigRefused: a value nested deeper than the scanner goes is a one-line
-// error, and a 16 MiB file of nested objects is checked in bounded time.
+// error. The timing of a large file of nested objects is logged, not asserted (the machine is
+// shared): 4 MiB 500 deep takes about 40 ms, and without maxDupKeyDepth a 16 MiB one took 3.6 s.
 func TestDeeplyNestedConfigRefused(t *testing.T) {
 	v := validator(t)
 	doc := `{"api_key":"a","x":` + strings.Repeat(`{"a":`, 600) + "1" + strings.Repeat("}", 600) + "}"
@@ -128,12 +129,12 @@ func TestDeeplyNestedConfigRefused(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Field != "" || !strings.Contains(err.Error(), "more than 512 deep") {
 		t.Fatalf("got %v", err)
 	}
-	big := `{"api_key":"a","x":` + strings.Repeat(`{"a":`, 500) + `"` + strings.Repeat("b", 16<<20) + `"` + strings.Repeat("}", 500) + "}"
+	big := `{"api_key":"a","x":` + strings.Repeat(`{"a":`, 500) + `"` + strings.Repeat("b", 4<<20) + `"` + strings.Repeat("}", 500) + "}"
 	start := time.Now()
 	if _, err := v.Parse([]byte(big)); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("16 MiB string 500 objects deep: %v", time.Since(start))
+	t.Logf("4 MiB string 500 objects deep: %v", time.Since(start))
 }
 
 // TestStartBefore2015Warns: a start before Oura's first ring is accepted with a warning saying
