@@ -137,3 +137,20 @@ func (s *Stream) CheckState(blob json.RawMessage) error {
 	_, err := parseState(s, blob)
 	return err
 }
+
+// futureSlack is how far after now a saved cursor may lie before it is called wrong: a day of
+// time zones, and a day of clocks that disagree.
+const futureSlack = 48 * time.Hour
+
+// FutureCursor returns a state blob's cursor, written as the stream writes it, when it lies more
+// than two days after now. Such a cursor (a hand-edited state, a clock that was wrong, a test's
+// abnormal state) makes every read ask from after today: nothing is read and the same state is
+// written back, sync after sync, without an error, so the caller warns. A blob CheckState refuses
+// has no cursor here.
+func (s *Stream) FutureCursor(blob json.RawMessage, now time.Time) (string, bool) {
+	c, err := parseState(s, blob)
+	if err != nil || !c.set || !c.t.After(now.Add(futureSlack)) {
+		return "", false
+	}
+	return s.formatCursor(c.t), true
+}
