@@ -471,8 +471,8 @@ func TestPlainHTTPRefusedUnlessLoopback(t *testing.T) {
 			}
 			r = run(t, "auth", "--client-id", clientID, "--client-secret", clientSecret, "--base-url", base,
 				"--code", "some-code", "--output", filepath.Join(f.dir, "auth.json"))
-			if errs := r.errors(); r.code != 1 || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError || !strings.Contains(errs[0].Message, "plain http") {
-				t.Errorf("auth --base-url %s: exit %d, errors %s; want a config_error about plain http", base, r.code, traceText(errs))
+			if errs := r.errors(); r.code != 2 || len(errs) != 1 || errs[0].FailureType != protocol.ConfigError || !strings.Contains(errs[0].Message, "plain http") {
+				t.Errorf("auth --base-url %s: exit %d, errors %s; want exit 2 and a config_error about plain http", base, r.code, traceText(errs))
 			}
 		})
 	}
