@@ -3,6 +3,7 @@
 package oura
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"source-oura/internal/jsonscan"
 	"source-oura/internal/netpolicy"
+	"source-oura/protocol"
 )
 
 // Defaults for the zero values of Config.
@@ -283,11 +285,21 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 // the request: an emitError's as it is, any other as a BadResponse *Error.
 func (c *Client) read(ctx context.Context, path string, q url.Values, st *Stats, consume func(io.Reader) error) error {
 	for attempt := 1; ; attempt++ {
-		resp, err := c.open(ctx, path, q, st)
+		resp, secrets, err := c.open(ctx, path, q, st)
 		if err != nil {
 			return err
 		}
-		err = consume(&cappedBody{r: resp.Body, left: maxBody})
+		body, head, ok := peekJSON(&cappedBody{r: resp.Body, left: maxBody})
+		if !ok {
+			resp.Body.Close()
+			// Mask, then cut: a page may echo the request, token included.
+			detail := fmt.Sprintf("it starts %q", protocol.Cut(redact(oneLine(head), secrets), quoteBytes))
+			if ct := resp.Header.Get("Content-Type"); ct != "" {
+				detail = fmt.Sprintf("Content-Type %s, %s", protocol.Cut(redact(oneLine(ct), secrets), 60), detail)
+			}
+			return &Error{Kind: BadResponse, notJSON: true, Status: resp.StatusCode, Path: path, Attempts: attempt, Detail: detail}
+		}
+		err = consume(body)
 		resp.Body.Close()
 		if err == nil {
 			return nil
@@ -302,8 +314,7 @@ func (c *Client) read(ctx context.Context, path string, q url.Values, st *Stats,
 		var cut *jsonscan.CutError
 		if errors.As(err, &cut) && !errors.Is(err, errBodyTooLarge) && attempt < c.maxAttempts {
 			wait := c.jitter(attempt)
-			c.log.Debug().Str("path", path).Int("attempt", attempt).Str("wait", human(wait)).Str("cause", err.Error()).
-				Msg("retrying Oura request: the response was cut off")
+			c.warnRetry(path, "the response was cut off: "+err.Error(), attempt, wait)
 			if err := c.clock.Sleep(ctx, wait); err != nil {
 				return fmt.Errorf("reading %s: %w", path, err)
 			}
@@ -320,6 +331,42 @@ func (c *Client) read(ctx context.Context, path string, q url.Values, st *Stats,
 	}
 }
 
+// quoteBytes is how much of a body that is not JSON is quoted in the error.
+const quoteBytes = 80
+
+// peekJSON looks at the first byte of body after any white space. A byte that cannot start a JSON value
+// ('<' of an HTML page, say) means the whole answer is something else than the API's JSON: ok is false and
+// head holds the first bytes, to be quoted in a BadResponse error that is not transient, because asking
+// again would bring the same page and only a change of base_url helps. Otherwise it returns a reader that
+// yields the body from that byte on; a body that ends or fails before any such byte is left for the caller
+// to report as cut off.
+func peekJSON(body io.Reader) (rest io.Reader, head string, ok bool) {
+	br := bufio.NewReaderSize(body, 4<<10)
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return errReader{err}, "", true
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[', '"', '-', 't', 'f', 'n', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			_ = br.UnreadByte()
+			return br, "", true
+		}
+		_ = br.UnreadByte()
+		// Enough to show what answered, and to cover a token echoed near the start so the mask sees it whole.
+		buf := make([]byte, 4*quoteBytes)
+		n, _ := io.ReadFull(br, buf)
+		return nil, strings.ToValidUTF8(string(buf[:n]), "?"), false
+	}
+}
+
+// errReader fails every Read with err, handing on what ended a body before its first byte.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
 // jitter is the wait before asking again for a cut-off body: full jitter up to min(MaxBackoff,
 // MinBackoff·2^(attempt-1)), as for other retries.
 func (c *Client) jitter(attempt int) time.Duration {
@@ -334,9 +381,10 @@ func (c *Client) jitter(attempt int) time.Duration {
 }
 
 // open sends one logical GET: retries through go-retryablehttp, and on a 401 one token refresh followed by
-// one more try. It returns the success response with its body unread. Work is added to the client's totals
+// one more try. It returns the success response with its body unread, and the tokens it sent (to mask in
+// anything quoted from the body). Work is added to the client's totals
 // and, when st is not nil, to st.
-func (c *Client) open(ctx context.Context, path string, q url.Values, st *Stats) (*http.Response, error) {
+func (c *Client) open(ctx context.Context, path string, q url.Values, st *Stats) (*http.Response, []string, error) {
 	target := c.base + "/" + strings.TrimLeft(path, "/")
 	if len(q) > 0 {
 		target += "?" + q.Encode()
@@ -346,7 +394,7 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, st *Stats)
 		err = errEmptyToken
 	}
 	if err != nil {
-		return nil, fmt.Errorf("getting an access token: %w", err)
+		return nil, nil, fmt.Errorf("getting an access token: %w", err)
 	}
 	secrets := []string{token}
 
@@ -393,9 +441,9 @@ func (c *Client) open(ctx context.Context, path string, q url.Values, st *Stats)
 				e.Scope = missingScope(e.Detail, path, c.scopes)
 			}
 		}
-		return nil, scrub(err, secrets)
+		return nil, nil, scrub(err, secrets)
 	}
-	return resp, nil
+	return resp, secrets, nil
 }
 
 // maxErrorBody bounds how much of an error response is read for its explanation.

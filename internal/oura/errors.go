@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"source-oura/internal/netpolicy"
 	"source-oura/protocol"
 )
 
@@ -87,10 +88,19 @@ type Error struct {
 
 	// waitCap is the longest wait the client was willing to honour; set when RetryAfter exceeded it.
 	waitCap time.Duration
+	// notJSON marks a complete success body that is not JSON at all (a web server's page): asking again
+	// brings the same page, and only a change of base_url helps.
+	notJSON bool
 }
 
 // Error explains the failure in one line: what was requested, what happened and what the user can do.
 func (e *Error) Error() string {
+	return e.Problem() + "; " + e.advice()
+}
+
+// Problem is Error without its advice: what was requested and what happened. A caller with advice of its
+// own (check, which has no "next sync" to resume) adds that instead.
+func (e *Error) Problem() string {
 	var b strings.Builder
 	if e.Path != "" {
 		b.WriteString(e.Path)
@@ -116,10 +126,12 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
 	}
-	b.WriteString("; ")
-	b.WriteString(e.advice())
 	return b.String()
 }
+
+// WaitCap is the longest Retry-After the client was willing to honour, when Oura asked for a longer wait
+// (RetryAfter) and the request failed because of it; 0 otherwise.
+func (e *Error) WaitCap() time.Duration { return e.waitCap }
 
 func (e *Error) summary() string {
 	switch e.Kind {
@@ -138,11 +150,20 @@ func (e *Error) summary() string {
 	case ServerError:
 		return "Oura is unavailable"
 	case BadResponse:
-		if e.redirected() {
+		if re, ok := netpolicy.AsRedirect(e.Err); ok {
+			if re.TooMany {
+				return "the server kept redirecting the request"
+			}
 			return "the server redirected the request to another origin, which the connector does not follow"
+		}
+		if e.notJSON {
+			return "the server at base_url answered with something that is not JSON"
 		}
 		return "Oura sent an unusable response"
 	case Network:
+		if wrongProtocol(e.Err) {
+			return "the server at base_url does not speak HTTPS"
+		}
 		return "could not reach Oura"
 	}
 	return "request failed"
@@ -170,6 +191,10 @@ func (e *Error) advice() string {
 	case BadRequest:
 		return "check the connector's dates and other settings"
 	case Network:
+		if wrongProtocol(e.Err) {
+			return "base_url starts with https:// but the server there answered in another protocol (plain HTTP?): " +
+				"check base_url (https://api.ouraring.com for Oura; http:// only for a local emulator without TLS)"
+		}
 		if !retryableTransportError(e.Err) {
 			return "the server's TLS certificate could not be verified: check base_url; a proxy or emulator needs a certificate this machine trusts"
 		}
@@ -184,6 +209,9 @@ func (e *Error) advice() string {
 		if e.redirected() {
 			return "set base_url to the API's own address (https://api.ouraring.com for Oura)"
 		}
+		if e.notJSON {
+			return "check base_url: it must be the address of the Oura API (https://api.ouraring.com), not of a web page or proxy"
+		}
 		return "try again later, and report it if it keeps happening"
 	}
 	return "try again later"
@@ -196,7 +224,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Transient() bool {
 	switch e.Kind {
 	case RateLimited, ServerError, BadResponse:
-		return !e.redirected()
+		return !e.redirected() && !e.notJSON
 	case Network:
 		// A certificate that does not verify will not verify later either.
 		return retryableTransportError(e.Err)

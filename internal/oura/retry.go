@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -84,7 +85,7 @@ func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Resp
 	if p.hasAfter {
 		wait = p.retryAfter
 		p.c.log.Warn().Str("path", p.path).Int("status", p.status).Str("retry_after", human(wait)).
-			Int("attempt", p.attempts).Msg("Oura asked to wait before retrying; waiting")
+			Int("attempt", p.attempts).Int("max_attempts", p.c.maxAttempts).Msg("Oura asked to wait before retrying; waiting")
 		p.rateLimited(wait)
 		return wait
 	}
@@ -95,16 +96,22 @@ func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Resp
 	if ceiling > 0 {
 		wait = time.Duration(rand.Int64N(int64(ceiling) + 1))
 	}
-	ev := p.c.log.Debug().Str("path", p.path).Int("attempt", p.attempts).Str("wait", human(wait))
-	if p.status != 0 {
-		ev = ev.Int("status", p.status)
-	}
+	what := "no answer"
 	if p.cause != nil {
-		ev = ev.Str("cause", p.cause.Error())
+		what = p.cause.Error()
 	}
-	ev.Msg("retrying Oura request")
+	// A WARN, not a debug line: a server that accepts and never answers makes each attempt last the whole
+	// Timeout, and without these lines a person sees minutes of silence.
+	p.c.warnRetry(p.path, what, p.attempts, wait)
 	p.rateLimited(wait)
 	return wait
+}
+
+// warnRetry logs one retry of a request: what happened, which attempt of how many, and the wait before the
+// next one.
+func (c *Client) warnRetry(path, what string, attempt int, wait time.Duration) {
+	c.log.Warn().Str("path", path).Str("wait", human(wait)).
+		Msgf("Oura request failed (%s) on attempt %d of %d; asking again in %s", what, attempt, c.maxAttempts, human(wait))
 }
 
 // rateLimited tells the request's rate-limit observer about a wait when the last answer was a 429;
@@ -148,24 +155,44 @@ func networkError(err error) *Error {
 	return &Error{Kind: Network, Err: err}
 }
 
-// retryableTransportError reports whether retrying can help: certificate problems will not go away.
+// retryableTransportError reports whether retrying can help: certificate problems and a server that does not
+// speak TLS at an https base_url will not go away.
 func retryableTransportError(err error) bool {
 	var verr *tls.CertificateVerificationError
 	var uaerr x509.UnknownAuthorityError
 	var herr x509.HostnameError
 	var cerr x509.CertificateInvalidError
-	return !errors.As(err, &verr) && !errors.As(err, &uaerr) && !errors.As(err, &herr) && !errors.As(err, &cerr)
+	return !errors.As(err, &verr) && !errors.As(err, &uaerr) && !errors.As(err, &herr) && !errors.As(err, &cerr) &&
+		!wrongProtocol(err)
 }
+
+// errHTTPToHTTPS is the text net/http gives when an https request meets a plain-HTTP server. net/http does
+// not export that error, so it is matched by its text; the TLS error it replaces is matched by type below.
+const errHTTPToHTTPS = "server gave HTTP response to HTTPS client"
+
+// wrongProtocol reports a TLS handshake that met a server speaking something else: only an https base_url
+// pointing at a plain-HTTP (or non-HTTP) port does that, and asking again would meet the same server.
+func wrongProtocol(err error) bool {
+	if err == nil {
+		return false
+	}
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) {
+		return true
+	}
+	return strings.Contains(err.Error(), errHTTPToHTTPS)
+}
+
+// maxRetryAfterSecs (100 years) keeps a parsed Retry-After inside time.Duration's range.
+const maxRetryAfterSecs = 100 * 365 * 24 * 3600
 
 // retryAfter reads how long Oura asked to wait: Retry-After in seconds (Oura's form) or as an HTTP date, else
 // X-RateLimit-Reset (epoch seconds, sent by Oura with 429s).
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := h.Get("Retry-After"); v != "" {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-			if secs > int64(24*time.Hour/time.Second) {
-				secs = int64(24 * time.Hour / time.Second)
-			}
-			return time.Duration(secs) * time.Second, true
+			// Bounded only so that the Duration cannot overflow: the error reports what Oura asked for.
+			return time.Duration(min(secs, maxRetryAfterSecs)) * time.Second, true
 		}
 		if t, err := http.ParseTime(v); err == nil {
 			return max(t.Sub(now), 0), true
