@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -149,15 +150,9 @@ func (r *run) jobs(account string) ([]streams.Job, error) {
 		return nil, err
 	}
 	r.warnAccountKeys(cat, account)
-	var state *protocol.InputState
-	if r.args.state != "" {
-		sdata, err := protocol.ReadJSONFile("state", r.args.state, true)
-		if err != nil {
-			return nil, err
-		}
-		if state, err = protocol.ParseState(r.args.state, sdata); err != nil {
-			return nil, err
-		}
+	state, err := r.state()
+	if err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	var jobs []streams.Job
@@ -186,6 +181,10 @@ func (r *run) jobs(account string) ([]streams.Job, error) {
 				if err := s.CheckState(blob); err != nil {
 					return nil, fmt.Errorf("state file %s: %w", r.args.state, err)
 				}
+				if c, future := s.FutureCursor(blob, r.env.Now()); future {
+					r.log.Warn().Msgf("state for %s holds cursor %s, after today: nothing newer is read until then; "+
+						"reset the stream in Airbyte if this is wrong (state file %s)", s.Name, c, r.args.state)
+				}
 				job.State = blob
 			}
 		}
@@ -193,6 +192,58 @@ func (r *run) jobs(account string) ([]streams.Job, error) {
 	}
 	r.warnUnusedState(state, seen)
 	return jobs, nil
+}
+
+// state reads --state, nil without one. An empty file is no state, as the contract asks of a
+// source (Airbyte itself passes no --state then, but its acceptance tests may pass an empty
+// file); by hand it is more often a redirect that failed, so a WARN names the file and says the
+// incremental streams start over from start_datetime. A config passed by mistake is refused
+// rather than read as the state of streams named api_key and base_url, and a read's output
+// given as is gets an INFO line saying its last states are used.
+func (r *run) state() (*protocol.InputState, error) {
+	if r.args.state == "" {
+		return nil, nil
+	}
+	data, err := protocol.ReadJSONFile("state", r.args.state, true)
+	if err != nil {
+		return nil, err
+	}
+	state, err := protocol.ParseState(r.args.state, data)
+	if err != nil {
+		return nil, err
+	}
+	if keys := r.configKeys(state); len(keys) > 0 {
+		return nil, &protocol.FileError{Kind: "state", Path: r.args.state, Problem: fmt.Sprintf(
+			"looks like a config file (it has %s), not a state; pass the STATE messages a read wrote", strings.Join(keys, ", "))}
+	}
+	switch n, fromOutput := state.FromReadOutput(); {
+	case len(data) == 0:
+		r.log.Warn().Msgf("state file %s is empty: no stream has state, so the incremental streams read from start_datetime", r.args.state)
+	case fromOutput:
+		r.log.Info().Msgf("state file %s is the output of a read: using the last of its %d STATE messages for each of %d streams; its other messages are ignored",
+			r.args.state, n, state.Len())
+	}
+	return state, nil
+}
+
+// configKeys returns the top-level config fields (spec.json's properties) that the state names
+// as streams, sorted: a config file passed as --state. None is a stream name.
+func (r *run) configKeys(state *protocol.InputState) []string {
+	var spec struct {
+		ConnectionSpecification struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		} `json:"connectionSpecification"`
+	}
+	if json.Unmarshal(r.env.Spec, &spec) != nil {
+		return nil // a broken spec is reported where the config is read
+	}
+	var keys []string
+	for _, d := range state.Streams() {
+		if _, ok := spec.ConnectionSpecification.Properties[d.Name]; ok {
+			keys = append(keys, d.Name)
+		}
+	}
+	return keys
 }
 
 // warnAccountKeys says, in one WARN, when the catalog's primary keys disagree with the
