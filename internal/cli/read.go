@@ -220,8 +220,8 @@ func (r *run) state() (*protocol.InputState, error) {
 	case len(data) == 0:
 		r.log.Warn().Msgf("state file %s is empty: no stream has state, so the incremental streams read from start_datetime", r.args.state)
 	case fromOutput:
-		r.log.Info().Msgf("state file %s is the output of a read: using the last of its %d STATE messages for each of %d streams; its other messages are ignored",
-			r.args.state, n, state.Len())
+		r.log.Info().Msgf("state file %s is the output of a read: using the last STATE message of each stream (streams with state: %d, STATE messages: %d); its other messages are ignored",
+			r.args.state, state.Len(), n)
 	}
 	return state, nil
 }

@@ -88,7 +88,7 @@ func TestReadOutputIsAcceptedAsState(t *testing.T) {
 		t.Fatalf("read with a read's output as state: exit %d:\n%s", r.code, r.stdout)
 	}
 	lines := infoWith(r, "state file "+path+" is the output of a read")
-	if len(lines) != 1 || !strings.Contains(lines[0], "using the last of its") || !strings.Contains(lines[0], "for each of 1 streams") {
+	if len(lines) != 1 || !strings.Contains(lines[0], "using the last STATE message of each stream (streams with state: 1, STATE messages: ") {
 		t.Errorf("want one INFO line saying the read's output is used, got %q", lines)
 	}
 	for _, req := range srv.Requests()[before:] {
