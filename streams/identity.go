@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"source-oura/internal/oura"
@@ -39,15 +40,39 @@ func (e *UnusableAccountIDError) Error() string {
 	return fmt.Sprintf("Oura sent an unusable user id in personal_info (%s)", e.Reason)
 }
 
+// accountLookupTimeout bounds the whole account lookup, retries included. It runs before any stream, so
+// a server that accepts and never answers would otherwise hold the sync silent for the client's full
+// retry budget (6 attempts of up to a minute each) before the first stream starts. A variable so that
+// tests can shorten it.
+var accountLookupTimeout = 2 * time.Minute
+
+// lookupContext is ctx bounded by accountLookupTimeout.
+func lookupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, accountLookupTimeout)
+}
+
+// lookupFailed words a lookup that ran out of its own time (not the caller's) as an *oura.Error of kind
+// Network: transient, naming personal_info and the limit, instead of a bare "context deadline exceeded".
+func lookupFailed(ctx, lookup context.Context, path string, err error) error {
+	if ctx.Err() == nil && errors.Is(lookup.Err(), context.DeadlineExceeded) {
+		return &oura.Error{Kind: oura.Network, Path: path, Err: fmt.Errorf(
+			"no usable answer within %s, the time the account lookup may take (the WARNs above say what happened)", accountLookupTimeout)}
+	}
+	return err
+}
+
 // AccountID returns the Oura user id of the token's account (from personal_info) and logs it once
 // per sync ("syncing Oura account"), so the syncs of several accounts can be told apart. Only a
-// token with the personal scope can read it; the sandbox has no personal_info route.
+// token with the personal scope can read it; the sandbox has no personal_info route. The lookup,
+// retries included, ends after accountLookupTimeout.
 func (r *Reader) AccountID(ctx context.Context) (string, error) {
 	if r.Sandbox {
 		return "", errors.New("the sandbox has no personal_info")
 	}
-	if _, _, err := r.personalInfo(ctx); err != nil {
-		return "", err
+	lctx, cancel := lookupContext(ctx)
+	defer cancel()
+	if _, _, err := r.personalInfo(lctx); err != nil {
+		return "", lookupFailed(ctx, lctx, r.path(&personalInfo), err)
 	}
 	if r.who.idErr != nil {
 		return "", r.who.idErr
@@ -81,9 +106,12 @@ func (r *Reader) personalInfo(ctx context.Context) (body []byte, requested bool,
 // AccountID reads the user id of the token's account from personal_info, for callers without a
 // sync (the auth helper names the account it just authorized).
 func AccountID(ctx context.Context, client *oura.Client) (string, error) {
-	body, err := client.Get(ctx, "/v2/usercollection/"+personalInfo.Path, nil)
+	path := "/v2/usercollection/" + personalInfo.Path
+	lctx, cancel := lookupContext(ctx)
+	defer cancel()
+	body, err := client.Get(lctx, path, nil)
 	if err != nil {
-		return "", err
+		return "", lookupFailed(ctx, lctx, path, err)
 	}
 	id, err := accountIDOf(body)
 	switch {

@@ -1,0 +1,97 @@
+package streams
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"source-oura/internal/oura"
+	"source-oura/protocol"
+)
+
+// TestAccountLookupHasADeadline: against a server that accepts and never answers, the account lookup
+// (the sync's and the auth helper's) gives up after accountLookupTimeout, retries included, instead of
+// the client's whole retry budget, with one transient error that names personal_info and the limit.
+func TestAccountLookupHasADeadline(t *testing.T) {
+	old := accountLookupTimeout
+	accountLookupTimeout = 300 * time.Millisecond
+	defer func() { accountLookupTimeout = old }()
+
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	log := protocol.NewLogger(protocol.NewWriter(&logs, nil), false)
+	client, err := oura.New(oura.Config{BaseURL: srv.URL, Tokens: oura.StaticToken("tok"),
+		Timeout: 5 * time.Second, MaxAttempts: 6, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Reader{Client: client, Log: log}
+	for name, lookup := range map[string]func(context.Context) (string, error){
+		"sync":        r.AccountID,
+		"auth helper": func(ctx context.Context) (string, error) { return AccountID(ctx, client) },
+	} {
+		start := time.Now()
+		id, err := lookup(context.Background())
+		took := time.Since(start)
+		if took > 3*time.Second {
+			t.Errorf("%s: the lookup took %s, want about 300ms", name, took)
+		}
+		var oe *oura.Error
+		if id != "" || !errors.As(err, &oe) || oe.Kind != oura.Network || !oe.Transient() {
+			t.Fatalf("%s: got %q, %v; want a transient network *oura.Error", name, id, err)
+		}
+		msg := err.Error()
+		for _, want := range []string{"/v2/usercollection/personal_info", "within 300ms", "account lookup", "try again later"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: message %q lacks %q", name, msg, want)
+			}
+		}
+		if strings.Contains(msg, "context deadline exceeded") {
+			t.Errorf("%s: message %q is Go's, not the connector's", name, msg)
+		}
+	}
+
+	// The caller's own cancellation stays a cancellation: it is not blamed on Oura.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := r.AccountID(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a cancelled sync: %v, want the caller's deadline", err)
+	}
+}
+
+// TestAccountLookupRetriesAreWarned: each retry of the lookup is a WARN saying what happened and the
+// attempt, so a person watching a slow lookup sees progress instead of silence.
+func TestAccountLookupRetriesAreWarned(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`{"id":"u1"}`))
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	log := protocol.NewLogger(protocol.NewWriter(&logs, nil), false)
+	client, err := oura.New(oura.Config{BaseURL: srv.URL, Tokens: oura.StaticToken("tok"), MinBackoff: time.Millisecond,
+		MaxBackoff: time.Millisecond, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Reader{Client: client, Log: log}
+	if id, err := r.AccountID(context.Background()); id != "u1" || err != nil {
+		t.Fatalf("AccountID = %q, %v", id, err)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","message":"Oura request failed (HTTP 503) on attempt 1 of 6; asking again in`) {
+		t.Errorf("no WARN for the retry:\n%s", logs.String())
+	}
+}
