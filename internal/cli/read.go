@@ -81,8 +81,9 @@ func (r *run) read(ctx context.Context) int {
 }
 
 // accountColumn decides the account column of every record (config account_column). Off, it
-// returns none, and the reader logs the account id once per sync when the token can read it (any
-// failure stays at DEBUG and never stops the sync). With a label it returns the label. Without one
+// returns none, and the reader logs the account id once per sync when the token can read it; a
+// failure never stops the sync: a token without the personal scope is a choice (DEBUG), any other
+// failure (Oura down, no answer within the lookup's limit) is a WARN. With a label it returns the label. Without one
 // it returns the Oura user id, read once from personal_info before any stream; a token that cannot
 // read it is an error saying to grant the personal scope or give a label, because records without
 // their account would collide with the other accounts' rows in shared tables. An id Oura sends
@@ -93,7 +94,12 @@ func (r *run) accountColumn(ctx context.Context, cfg *config.Config, reader *str
 	case !cfg.Account.Enabled:
 		if !cfg.Sandbox {
 			if _, err := reader.AccountID(ctx); err != nil {
-				r.log.Debug().Msgf("the Oura account id is not logged: %v", err)
+				var oe *oura.Error
+				if (errors.As(err, &oe) && oe.Kind == oura.Forbidden) || ctx.Err() != nil {
+					r.log.Debug().Msgf("the Oura account id is not logged: %v", err)
+				} else {
+					r.log.Warn().Msgf("could not read the Oura account id from personal_info, so it is not logged; the sync goes on: %v", err)
+				}
 			}
 		}
 		return protocol.AccountColumn{}, nil
@@ -118,8 +124,13 @@ func (r *run) accountColumn(ctx context.Context, cfg *config.Config, reader *str
 // accountIDError says what to do when account_column needs the user id and personal_info
 // cannot be read (err); check and read say the same.
 func accountIDError(err error) error {
+	advice := "grant the connector the personal scope, or set account_column.label to name the account"
+	if oe := (*oura.Error)(nil); errors.As(err, &oe) && oe.Transient() {
+		// Oura did not answer: no scope is missing.
+		advice = "try again later, or set account_column.label to name the account so the sync does not need personal_info"
+	}
 	return fmt.Errorf("config field \"account_column\" is on without a label, so every record carries the Oura user id, "+
-		"but the connector could not read it from personal_info (%w): grant the connector the personal scope, or set account_column.label to name the account", err)
+		"but the connector could not read it from personal_info (%w): %s", err, advice)
 }
 
 // failureOf says whose problem err is: transient when Oura may answer later (rate limit,
