@@ -23,7 +23,26 @@ type scopeProbe struct {
 	streams []string
 	path    string
 	query   url.Values
+	single  bool // a bare document (personal_info), not a list
 	err     error
+}
+
+// run sends the probe and reads its answer the way read does: a document is read whole, a list's first
+// page through the page reader, so an answer read would refuse ({"data":{}} or {"data":null}, say) fails
+// the probe too instead of passing the check.
+func (p *scopeProbe) run(ctx context.Context, client *oura.Client) error {
+	if p.single {
+		_, err := client.Get(ctx, p.path, p.query)
+		return err
+	}
+	pages := client.Pages(p.path, p.query)
+	if pages.Next(ctx, func(oura.Record) error { return nil }) {
+		return nil
+	}
+	if err := pages.Err(); err != nil {
+		return err
+	}
+	return nil
 }
 
 // scopeProbes makes one probe per scope, in catalog order, each asking for as little as the
@@ -36,7 +55,7 @@ func scopeProbes(now time.Time) []*scopeProbe {
 			p.streams = append(p.streams, s.Name)
 			continue
 		}
-		p := &scopeProbe{scope: s.Scope, streams: []string{s.Name}, path: collectionPath(s, false)}
+		p := &scopeProbe{scope: s.Scope, streams: []string{s.Name}, path: collectionPath(s, false), single: s.Params == streams.Single}
 		now := now.UTC()
 		switch s.Params {
 		case streams.Dates:
@@ -55,7 +74,7 @@ func scopeProbes(now time.Time) []*scopeProbe {
 }
 
 // checkScopes runs every probe at once (about ten requests) and decides: FAILED when the token is
-// rejected or can read no stream at all, SUCCEEDED with a WARN naming each stream it cannot read and
+// rejected, when an answer cannot be read the way read reads it, or when the token can read no stream at all, SUCCEEDED with a WARN naming each stream it cannot read and
 // the scope that stream needs when it can read some, and a transient error trace when Oura could not
 // be reached for any of them.
 func (r *run) checkScopes(ctx context.Context, client *oura.Client, needPersonal bool) int {
@@ -65,13 +84,13 @@ func (r *run) checkScopes(ctx context.Context, client *oura.Client, needPersonal
 		wg.Add(1)
 		go func(p *scopeProbe) {
 			defer wg.Done()
-			_, p.err = client.Get(ctx, p.path, p.query)
+			p.err = p.run(ctx, client)
 		}(p)
 	}
 	wg.Wait()
 
 	var readable int
-	var lacking, broken []*scopeProbe
+	var lacking, broken, unusable []*scopeProbe
 	var transient error
 	for _, p := range probes {
 		var oe *oura.Error
@@ -84,6 +103,10 @@ func (r *run) checkScopes(ctx context.Context, client *oura.Client, needPersonal
 			return ExitOK
 		case errors.As(p.err, &oe) && oe.Kind == oura.Forbidden:
 			lacking = append(lacking, p)
+		case errors.As(p.err, &oe) && oe.Kind == oura.BadResponse && oe.Status >= 200 && oe.Status < 300:
+			// The server answered, with something read cannot use ({"data":null}, a web page): unlike a
+			// scope left out, no sync of these streams can work, so the check must not pass.
+			unusable = append(unusable, p)
 		case errors.As(p.err, &oe) && !oe.Transient():
 			broken = append(broken, p)
 		default:
@@ -98,6 +121,11 @@ func (r *run) checkScopes(ctx context.Context, client *oura.Client, needPersonal
 			_ = r.out.ConnectionStatus(protocol.StatusFailed, accountIDError(p.err).Error())
 			return ExitOK
 		}
+	}
+	if len(unusable) > 0 {
+		_ = r.out.ConnectionStatus(protocol.StatusFailed, fmt.Sprintf("Oura's answer for %s cannot be read, so a sync of these streams would fail: %v",
+			strings.Join(unusable[0].streams, ", "), unusable[0].err))
+		return ExitOK
 	}
 	if readable > 0 {
 		if len(lacking)+len(broken) > 0 {
@@ -114,7 +142,7 @@ func (r *run) checkScopes(ctx context.Context, client *oura.Client, needPersonal
 			_ = r.out.Error(protocol.TransientError, "The check was interrupted before Oura answered.", transient.Error(), nil)
 			return ExitFailure
 		}
-		_ = r.out.Error(protocol.TransientError, "Could not reach the Oura API to check the connection: "+transient.Error(), "", nil)
+		_ = r.out.Error(protocol.TransientError, "Could not reach the Oura API to check the connection: "+checkAdvice(transient, r.env.Now()), "", nil)
 		return ExitFailure
 	}
 	if len(lacking) > 0 && len(broken) == 0 {
@@ -153,4 +181,21 @@ func scopeList(ps []*scopeProbe) string {
 		names[i] = p.scope
 	}
 	return strings.Join(names, ", ")
+}
+
+// checkAdvice is a transient failure's text with advice for check: the client's own advice for a rate
+// limit speaks of the next sync resuming from the last saved state, which means nothing to a check.
+func checkAdvice(err error, now time.Time) string {
+	var oe *oura.Error
+	if !errors.As(err, &oe) {
+		return err.Error()
+	}
+	switch {
+	case oe.RetryAfter > 0 && oe.WaitCap() > 0:
+		return fmt.Sprintf("%s; Oura asked to wait %s, longer than the %s the check waits: try the check again after %s",
+			oe.Problem(), oe.RetryAfter, oe.WaitCap(), now.UTC().Add(oe.RetryAfter).Truncate(time.Second).Format(time.RFC3339))
+	case oe.Kind == oura.RateLimited:
+		return oe.Problem() + "; too many requests for now: try the check again in a few minutes"
+	}
+	return err.Error()
 }
