@@ -408,33 +408,12 @@ func (s *InputState) fromMessages(data []byte, fail func(string, ...any) error) 
 		order          []StreamDescriptor
 		global, legacy *stateLine
 		count          int
-		others         = map[MessageType]int{}
-		otherOrder     []MessageType
+		others         messageTally
 	)
-	// Every turn consumes a line, and MaxInputFileSize bounds the lines.
-	for n := 1; len(data) > 0; n++ {
-		var line []byte
-		line, data, _ = bytes.Cut(data, []byte{'\n'})
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] != '{' {
-			continue
-		}
-		var m struct {
-			Type  MessageType     `json:"type"`
-			State json.RawMessage `json:"state"`
-		}
-		if json.Unmarshal(line, &m) != nil || m.Type == "" {
-			continue
-		}
+	err := eachMessage(data, 0, func(n int, m *lineMessage) error {
 		if m.Type != TypeState {
-			if others[m.Type] == 0 {
-				if len(otherOrder) == maxNamedTypes {
-					continue // enough kinds to say what the file holds
-				}
-				otherOrder = append(otherOrder, m.Type)
-			}
-			others[m.Type]++
-			continue
+			others.add(m.Type)
+			return nil
 		}
 		sl := stateLine{line: n}
 		if err := json.Unmarshal(m.State, &sl.msg); err != nil || len(m.State) == 0 || m.State[0] != '{' {
@@ -456,17 +435,17 @@ func (s *InputState) fromMessages(data []byte, fail func(string, ...any) error) 
 		default:
 			legacy = &sl
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if count == 0 {
-		if len(others) == 0 {
+		if others.empty() {
 			return fail("has no Airbyte message with a \"type\"; pass the state messages a read wrote, or leave out --state")
 		}
-		kinds := make([]string, len(otherOrder))
-		for i, t := range otherOrder {
-			kinds[i] = fmt.Sprintf("%d %s", others[t], truncateKey(string(t)))
-		}
 		return fail("holds Airbyte messages (%s) but no STATE message; pass the output of a read that wrote states, or leave out --state to read from start_datetime",
-			strings.Join(kinds, ", "))
+			others)
 	}
 	// GLOBAL and LEGACY first, so that a stream's own STATE, the more precise, wins.
 	for _, sl := range []*stateLine{global, legacy} {
@@ -630,45 +609,94 @@ func ParseAnyCatalog(path string, data []byte, incremental func(name string) boo
 // catalogFromMessages finds the first CATALOG message among lines of Airbyte messages. Lines that are not
 // messages are ignored, like the other message types; the error lists the types that were there instead.
 func catalogFromMessages(data []byte, fail func(string, ...any) error) (*Catalog, error) {
-	seen := map[string]int{}
-	var order []string
-	lines := 0
-	for len(data) > 0 && lines < maxCatalogLines {
+	var others messageTally
+	var cat *Catalog
+	err := eachMessage(data, maxCatalogLines, func(_ int, m *lineMessage) error {
+		if m.Type != TypeCatalog {
+			others.add(m.Type)
+			return nil
+		}
+		cat = &Catalog{}
+		if err := json.Unmarshal(m.Catalog, cat); err != nil {
+			return fail("has a CATALOG message whose catalog %s", describeDecodeError(err))
+		}
+		return errFound
+	})
+	switch {
+	case err == errFound:
+		return cat, nil
+	case err != nil:
+		return nil, err
+	case others.empty():
+		return nil, fail("has no Airbyte message with a \"type\"")
+	}
+	return nil, fail("holds Airbyte messages (%s) but no CATALOG message", others)
+}
+
+// lineMessage is what the walks over a file of Airbyte messages read of each line.
+type lineMessage struct {
+	Type    MessageType     `json:"type"`
+	State   json.RawMessage `json:"state"`
+	Catalog json.RawMessage `json:"catalog"`
+}
+
+// errFound ends an eachMessage walk early without an error.
+var errFound = errors.New("found")
+
+// eachMessage calls fn with the line number and the message of every line of data that is an
+// Airbyte message (a JSON object with a "type"), in order, until fn returns an error, which it
+// returns. Other lines are skipped. maxLines, when above 0, bounds the non-empty lines looked at;
+// without it, the input file's size bounds the walk.
+func eachMessage(data []byte, maxLines int, fn func(n int, m *lineMessage) error) error {
+	looked := 0
+	for n := 1; len(data) > 0 && (maxLines <= 0 || looked < maxLines); n++ {
 		var line []byte
 		line, data, _ = bytes.Cut(data, []byte{'\n'})
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
-		lines++
-		var m struct {
-			Type    MessageType     `json:"type"`
-			Catalog json.RawMessage `json:"catalog"`
-		}
-		if json.Unmarshal(line, &m) != nil || m.Type == "" {
+		looked++
+		var m lineMessage
+		if line[0] != '{' || json.Unmarshal(line, &m) != nil || m.Type == "" {
 			continue
 		}
-		if m.Type != TypeCatalog {
-			if seen[string(m.Type)] == 0 {
-				order = append(order, string(m.Type))
-			}
-			seen[string(m.Type)]++
-			continue
+		if err := fn(n, &m); err != nil {
+			return err
 		}
-		var cat Catalog
-		if err := json.Unmarshal(m.Catalog, &cat); err != nil {
-			return nil, fail("has a CATALOG message whose catalog %s", describeDecodeError(err))
+	}
+	return nil
+}
+
+// messageTally counts the types of the messages a file held instead of the one looked for, so
+// that the error can say what the file was.
+type messageTally struct {
+	counts map[MessageType]int
+	order  []MessageType
+}
+
+func (t *messageTally) add(typ MessageType) {
+	if t.counts[typ] == 0 {
+		if len(t.order) == maxNamedTypes {
+			return // enough kinds to say what the file holds
 		}
-		return &cat, nil
+		t.order = append(t.order, typ)
 	}
-	if len(order) == 0 {
-		return nil, fail("has no Airbyte message with a \"type\"")
+	if t.counts == nil {
+		t.counts = map[MessageType]int{}
 	}
-	kinds := make([]string, len(order))
-	for i, t := range order {
-		kinds[i] = fmt.Sprintf("%d %s", seen[t], t)
+	t.counts[typ]++
+}
+
+func (t *messageTally) empty() bool { return len(t.order) == 0 }
+
+// String lists the counts in the order the types first came: "1 CATALOG, 3 LOG".
+func (t messageTally) String() string {
+	kinds := make([]string, len(t.order))
+	for i, typ := range t.order {
+		kinds[i] = fmt.Sprintf("%d %s", t.counts[typ], truncateKey(string(typ)))
 	}
-	return nil, fail("holds Airbyte messages (%s) but no CATALOG message", strings.Join(kinds, ", "))
+	return strings.Join(kinds, ", ")
 }
 
 // configure turns a catalog from discover into a configured one, choosing each stream's modes.
