@@ -110,13 +110,8 @@ func TestSecretPromptEndsOnSIGTERMAndGivesTheTerminalBack(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(2 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
+	ended, err := waitExit(cmd, 2*time.Second)
+	if !ended {
 		t.Fatal("still at the secret prompt 2 s after SIGTERM")
 	}
 	if code := protocoltest.ExitCode(t, err); code != 1 {

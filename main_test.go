@@ -152,12 +152,8 @@ func TestStdoutClosedEarly(t *testing.T) {
 		t.Fatalf("first line %q: %v", first, err)
 	}
 	stdout.Close() // like head -1 exiting
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
+	ended, err := waitExit(cmd, 20*time.Second)
+	if !ended {
 		t.Fatal("the connector kept running after its stdout was closed")
 	}
 	if err == nil {
@@ -192,15 +188,9 @@ func TestFIFOInputRefusedAndSIGTERMEndsIt(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
 			time.Sleep(300 * time.Millisecond)
 			_ = cmd.Process.Signal(syscall.SIGTERM) // fails harmlessly if it has already exited
-			select {
-			case <-done:
-			case <-time.After(time.Second):
-				_ = cmd.Process.Kill()
-				<-done
+			if ended, _ := waitExit(cmd, time.Second); !ended {
 				t.Fatalf("still running 1 s after SIGTERM, blocked on the %s FIFO", flag)
 			}
 			var last protocol.Message
@@ -263,13 +253,8 @@ func TestAuthPasteEndsOnSignal(t *testing.T) {
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err = <-done:
-			case <-time.After(2 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
+			ended, err := waitExit(cmd, 2*time.Second)
+			if !ended {
 				t.Fatalf("still waiting for the pasted code 2 s after %v", sig)
 			}
 			t.Logf("exited %v after %v", time.Since(sent).Round(time.Millisecond), sig)
@@ -348,5 +333,19 @@ func TestCPUProfileNeverOverwritesAFile(t *testing.T) {
 				t.Errorf("no profile written to a new path: %v", err)
 			}
 		})
+	}
+}
+
+// waitExit waits up to d for a started command to end and returns what Wait returned; when d
+// passes first it kills the command, waits for it, and reports ended false.
+func waitExit(cmd *exec.Cmd, d time.Duration) (ended bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+		return true, err
+	case <-time.After(d):
+		_ = cmd.Process.Kill()
+		return false, <-done
 	}
 }
