@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"source-oura/protocol"
 	"strings"
 	"testing"
-
-	"source-oura/protocol"
+	"time"
 )
 
 // TestCheckPassesWithSomeScopes: a token lacking some scopes passes check when it can read at
@@ -55,5 +57,73 @@ func TestCheckFailsWhenNothingCanBeRead(t *testing.T) {
 		if !strings.Contains(st[0].ConnectionStatus.Message, scope) {
 			t.Errorf("want scope %q in %q", scope, st[0].ConnectionStatus.Message)
 		}
+	}
+}
+
+// probeServer answers personal_info with a document and every other route with list.
+func probeServer(t *testing.T, list func(w http.ResponseWriter)) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/personal_info") {
+			_, _ = w.Write([]byte(`{"id":"u1"}`))
+			return
+		}
+		list(w)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestCheckReadsProbePagesLikeRead: a list answered with {"data":{}}, {"data":null} or a web page
+// fails read, so it fails check too (FAILED, naming the problem), instead of passing.
+func TestCheckReadsProbePagesLikeRead(t *testing.T) {
+	for name, tc := range map[string]struct{ body, want string }{
+		"data object": {`{"data":{},"next_token":null}`, `"data" is not an array`},
+		"data null":   {`{"data":null,"next_token":null}`, `"data" is not an array`},
+		"web page":    {`<html><body>Welcome to nginx</body></html>`, `it starts "<html><body>Welcome to nginx</body></html>"; check base_url`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			url := probeServer(t, func(w http.ResponseWriter) { _, _ = w.Write([]byte(tc.body)) })
+			r := runCLI(t, "check", "--config", configFor(t, url, testToken))
+			st := r.ofType(protocol.TypeConnectionStatus)
+			if r.code != ExitOK || len(st) != 1 || st[0].ConnectionStatus.Status != protocol.StatusFailed ||
+				!strings.Contains(st[0].ConnectionStatus.Message, tc.want) {
+				t.Fatalf("exit %d, statuses %+v; want FAILED saying %q\n%s", r.code, st, tc.want, r.stdout)
+			}
+		})
+	}
+	// An empty list is a good answer.
+	url := probeServer(t, func(w http.ResponseWriter) { _, _ = w.Write([]byte(`{"data":[],"next_token":null}`)) })
+	r := runCLI(t, "check", "--config", configFor(t, url, testToken))
+	if st := r.ofType(protocol.TypeConnectionStatus); len(st) != 1 || st[0].ConnectionStatus.Status != protocol.StatusSucceeded {
+		t.Fatalf("empty lists: statuses %+v\n%s", st, r.stdout)
+	}
+}
+
+// TestCheckRateLimitAdviceIsCheckAdvice: a Retry-After longer than check waits is reported as asked
+// (27h46m40s, not clamped to a day) with check's own advice: when to try the check again, not what
+// the next sync resumes from.
+func TestCheckRateLimitAdviceIsCheckAdvice(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "100000")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"detail":"Rate limit exceeded."}`))
+	}))
+	defer srv.Close()
+	now := func() time.Time { return time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) }
+	r := runEnv(t, Env{Now: now}, "check", "--config", configFor(t, srv.URL, testToken))
+	errs := r.errors()
+	if r.code != ExitFailure || len(errs) != 1 || errs[0].FailureType != protocol.TransientError {
+		t.Fatalf("exit %d, errors %+v", r.code, errs)
+	}
+	msg := errs[0].Message
+	for _, want := range []string{"Oura asked to wait 27h46m40s, longer than the 10s the check waits",
+		"try the check again after 2026-12-02T13:46:40Z"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "next sync") {
+		t.Errorf("message %q speaks of a sync", msg)
 	}
 }

@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +12,46 @@ import (
 	"testing"
 	"time"
 )
+
+// TestReadPastedEndsWhenCancelled: auth --paste waiting on a stdin that never sends (a pipe from
+// `sleep`, a terminal nobody types in) must give up as soon as the command is cancelled, because
+// main's signal handling has taken over Ctrl-C and SIGTERM: a bare read kept the process alive.
+func TestReadPastedEndsWhenCancelled(t *testing.T) {
+	c, err := NewConsent(ConsentOptions{ClientID: clientID, ClientSecret: clientSecret}, "https://api.ouraring.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe() // never written to
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	announced := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ReadPasted(ctx, pr, func(string) { close(announced) })
+		done <- err
+	}()
+	<-announced
+	time.Sleep(20 * time.Millisecond) // into the read
+	cancel()
+	start := time.Now()
+	select {
+	case err = <-done:
+	case <-time.After(time.Second):
+		t.Fatal("ReadPasted still waiting 1 s after its context was cancelled")
+	}
+	t.Logf("returned %v after the cancel", time.Since(start).Round(time.Microsecond))
+	if !errors.Is(err, ErrCancelled) || !strings.Contains(err.Error(), "pasted code") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %v; want one line saying the wait for the pasted code was cancelled", err)
+	}
+	// A context already done does not start a read at all.
+	if _, err := c.ReadPasted(ctx, strings.NewReader("code-1\n"), func(string) {}); !errors.Is(err, ErrCancelled) {
+		t.Errorf("already cancelled: err = %v, want ErrCancelled", err)
+	}
+	// What is pasted in time is still read.
+	if code, err := c.ReadPasted(context.Background(), strings.NewReader("code-1\n"), func(string) {}); err != nil || code != "code-1" {
+		t.Errorf("pasted code-1: got %q, %v", code, err)
+	}
+}
 
 // newConsentTo builds a consent flow writing to output, as the auth command does before it asks
 // for anything.
@@ -154,5 +197,32 @@ func TestConsentAcceptsAWritableOutputAndLeavesItAlone(t *testing.T) {
 	}
 	if _, err := newConsentTo(""); err == nil || !strings.HasPrefix(err.Error(), "--output "+DefaultOutput+" is a folder") {
 		t.Errorf("default output that is a folder: err = %v", err)
+	}
+}
+
+// TestConsentErrorsNameFlagsOnlyForTheAuthCommand: one Error type serves the auth command and
+// read/check. A refused client or token URL names the config fields for a config file, and the
+// flags (and where the secret came from) when the auth command set SecretFrom.
+func TestConsentErrorsNameFlagsOnlyForTheAuthCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		kind       Kind
+		secretFrom string
+		want       string
+		notWant    string
+	}{
+		{"client, config", BadClient, "", "check credentials.client_id and credentials.client_secret against", "--client-id"},
+		{"client, auth", BadClient, "OURA_CLIENT_SECRET", "check --client-id and the client secret (OURA_CLIENT_SECRET) against", "credentials."},
+		{"token URL, config", Refused, "", "check credentials.token_url (default: the base URL + /oauth/token;", "--token-url"},
+		{"token URL, auth", Refused, "typed at the prompt", "check --token-url and --app-type", "credentials."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &Error{Kind: tc.kind, Grant: grantCode, TokenURL: "https://api.ouraring.com/oauth/token", Status: 401,
+				Code: "invalid_client", SecretFrom: tc.secretFrom}
+			msg := e.Error()
+			if !strings.Contains(msg, tc.want) || strings.Contains(msg, tc.notWant) || strings.Contains(msg, "\n") {
+				t.Errorf("%s\nwant one line with %q and without %q", msg, tc.want, tc.notWant)
+			}
+		})
 	}
 }
