@@ -110,10 +110,10 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 	sums := make([]Summary, len(jobs))
 	sem := make(chan struct{}, r.Concurrency)
 	var wg sync.WaitGroup
-	var stop authStop
+	var stop syncStop
 	// Streams start in catalog order as slots free up; once the sync is cancelled, the rest
 	// still run, see the cancelled context at once and end INCOMPLETE. Once Oura has rejected
-	// the token for good, the rest are not attempted at all.
+	// the token for good, or given no answer at all, the rest are not attempted (stop.go).
 	for i := range jobs {
 		select {
 		case sem <- struct{}{}:
@@ -150,8 +150,8 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 			types[failureType(s.Err)] = true
 		}
 	}
-	if err := stop.get(); err != nil {
-		return &AuthError{Err: err, Failed: failed}
+	if err := stop.result(failed); err != nil {
+		return err
 	}
 	if len(failed) > 0 {
 		t := protocol.TransientError

@@ -67,13 +67,18 @@ func (r *run) read(ctx context.Context) int {
 		return ExitOK
 	}
 	var ae *streams.AuthError
+	var ue *streams.UnreachableError
 	var se *streams.SyncError
 	switch {
-	case ctx.Err() != nil && (errors.As(err, &ae) || errors.As(err, &se)):
+	case ctx.Err() != nil && (errors.As(err, &ae) || errors.As(err, &ue) || errors.As(err, &se)):
 		return fail(protocol.TransientError, "The sync was stopped before it finished. "+err.Error())
 	case errors.As(err, &ae):
 		// One error for the whole sync: what to do about the credentials.
 		return fail(protocol.ConfigError, err.Error())
+	case errors.As(err, &ue):
+		// One error for the whole sync: Oura is gone for now (the next sync resumes), or base_url
+		// can never answer.
+		return fail(ue.Type, err.Error())
 	case errors.As(err, &se):
 		return fail(se.Type, err.Error())
 	}
