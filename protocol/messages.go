@@ -6,7 +6,11 @@
 // null or "".
 package protocol
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
 
 // MessageType is the envelope's type field.
 type MessageType string
@@ -162,6 +166,16 @@ type GlobalState struct {
 // StateStats carries record counts. RecordCount is a JSON number, as the protocol asks.
 type StateStats struct {
 	RecordCount float64 `json:"recordCount"`
+}
+
+// MarshalJSON writes the count with a decimal point (57.0), as the protocol's schema asks of
+// recordCount "for proper serialization" and as Airbyte's Python CDK writes it.
+func (s StateStats) MarshalJSON() ([]byte, error) {
+	n := strconv.AppendFloat([]byte(`{"recordCount":`), s.RecordCount, 'f', -1, 64)
+	if bytes.IndexByte(n[len(`{"recordCount":`):], '.') < 0 { // 'f' never writes an exponent
+		n = append(n, ".0"...)
+	}
+	return append(n, '}'), nil
 }
 
 // StateMessage is the STATE payload.

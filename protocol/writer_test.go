@@ -89,7 +89,7 @@ func TestOptionalFieldsOmitted(t *testing.T) {
 			t.Errorf("output contains %s:\n%s", bad, buf.String())
 		}
 	}
-	if !strings.Contains(buf.String(), `"sourceStats":{"recordCount":0}`) {
+	if !strings.Contains(buf.String(), `"sourceStats":{"recordCount":0.0}`) {
 		t.Errorf("state lacks sourceStats.recordCount: %s", buf.String())
 	}
 }
