@@ -50,8 +50,10 @@ func (r *run) tokenSource(cfg *config.Config) (oura.TokenSource, error) {
 }
 
 // saveTokens returns the hook that runs after each token refresh. The old refresh token is dead
-// by then, so the new one is handed over twice: in a CONNECTOR_CONFIG control message, which the
-// Airbyte platform stores, and in the --config file, for people who run the connector by hand.
+// by then, so the new one is handed over twice: in the --config file, for people who run the
+// connector by hand, and in a CONNECTOR_CONFIG control message, which the Airbyte platform stores.
+// The file comes first: writing to stdout can fail or end the process (a closed pipe, a full
+// disk), and a token written nowhere would make the user authorize again.
 // The auth.Source calls it under its lock, one refresh at a time, so doc needs no lock of its own.
 func (r *run) saveTokens(doc []byte) func(auth.Tokens) error {
 	path := r.args.config
@@ -63,11 +65,15 @@ func (r *run) saveTokens(doc []byte) func(auth.Tokens) error {
 			return err
 		}
 		doc = updated
+		// The file is re-read and only its tokens change: edits made during the run are kept.
+		fileErr := auth.UpdateFile(path, t, func(w string) { r.log.Warn().Msg(w) })
 		if err := r.out.ControlConfig(json.RawMessage(updated)); err != nil {
+			if fileErr == nil {
+				return fmt.Errorf("emitting the updated config (the new tokens are saved in %s): %w", path, err)
+			}
 			return fmt.Errorf("emitting the updated config: %w", err)
 		}
-		// The file is re-read and only its tokens change: edits made during the run are kept.
-		if err := auth.UpdateFile(path, t, func(w string) { r.log.Warn().Msg(w) }); err != nil {
+		if err := fileErr; err != nil {
 			// Under Airbyte the platform keeps the token from the control message, so the advice
 			// is worded to be true both there and for a person running the connector by hand.
 			r.log.Warn().Msgf("Oura issued a new refresh token and the old one no longer works, but the config file "+

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -1081,5 +1082,33 @@ func TestAuthWrongSecretNamesWhatWasTyped(t *testing.T) {
 	if all := strings.Join(msgs, "\n"); !strings.Contains(all, "credentials.client_id and credentials.client_secret") ||
 		strings.Contains(all, "--client-id") {
 		t.Errorf("read with a wrong client_secret: want the config field names\n%s", all)
+	}
+}
+
+// failingStdout accepts nothing: every write fails as a closed pipe or a full disk does.
+type failingStdout struct{}
+
+func (failingStdout) Write([]byte) (int, error) { return 0, errors.New("write /dev/stdout: no space left on device") }
+
+// TestRotatedTokenIsSavedWhenStdoutFails: Oura spends the old refresh token when it issues a new
+// one, so the new one must be written somewhere before anything can go wrong. With stdout failing
+// from the first byte (read | true, > /dev/full), the read fails, but the config file already
+// holds the new token: the next run works instead of needing a new authorization.
+func TestRotatedTokenIsSavedWhenStdoutFails(t *testing.T) {
+	f := newOAuthFixture(t)
+	cfgPath := f.configFile(t, "config.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")
+	catalog := oauthCatalog(t, f.dir)
+	var errb bytes.Buffer
+	env := Env{Stdout: failingStdout{}, Stderr: &errb, Spec: specBytes(t), Version: "test", Now: f.clock.Now,
+		Client: func(c *oura.Config) { c.MinBackoff = time.Millisecond; c.MaxBackoff = 5 * time.Millisecond }}
+	if code := Run(context.Background(), []string{"read", "--config", cfgPath, "--catalog", catalog}, env); code == ExitOK {
+		t.Fatal("a read whose stdout cannot be written exited 0")
+	}
+	if n := f.tokenRequests(); n != 1 {
+		t.Fatalf("%d token requests, want the one refresh", n)
+	}
+	r := f.read(t, cfgPath, catalog)
+	if r.code != ExitOK || recordCount(r) == 0 {
+		t.Fatalf("the next read with the saved config: exit %d, %d records\n%s", r.code, recordCount(r), r.stdout)
 	}
 }
