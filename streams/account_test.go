@@ -44,3 +44,21 @@ func TestWithAccountColumnOffAndTwice(t *testing.T) {
 		t.Fatal("adding the column changed the stream table behind Catalog")
 	}
 }
+
+// TestDropMemberKeepsTheRest: Oura's own account member goes wherever it stands (first, middle,
+// last, alone, repeated) and the bytes around it stay as they were, still one valid object.
+func TestDropMemberKeepsTheRest(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"oura_account":"x","id":"1"}`:                         `{"id":"1"}`,
+		`{"id":"1", "oura_account" : null ,"day":"d"}`:          `{"id":"1","day":"d"}`,
+		`{"id":"1","day":"d","oura_account":{"a":[1]}}`:         `{"id":"1","day":"d"}`,
+		`{ "oura_account":"x" }`:                                `{ }`,
+		`{"oura_account":1,"id":"1","oura_account":2}`:          `{"id":"1"}`,
+		`{"id":"1","oura\u005faccount":"x","o":"oura_account"}`: `{"id":"1","o":"oura_account"}`,
+	} {
+		got, err := dropMember([]byte(in), "oura_account")
+		if err != nil || string(got) != want || !json.Valid(got) {
+			t.Errorf("%s: got %s (%v), want %s", in, got, err, want)
+		}
+	}
+}

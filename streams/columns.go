@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,6 +27,16 @@ type columns struct {
 	keys []string
 	// fields is the value of Oura's fields parameter, "" to ask for whole documents.
 	fields string
+	// account is the account column's name while account_column is on, else "". The scanner is
+	// then told the catalog does not declare it, so that a record in which Oura itself sends a
+	// member of that name lists it in Result.Undeclared: that is how ownAccount finds the few
+	// records to fix without looking at the others.
+	account string
+	// declaresAll: the catalog declares no fields (declared was nil), so the only undeclared name
+	// that means anything is the account column's; noteKeys ignores the others.
+	declaresAll bool
+	// accountClash: the WARN about Oura's own account member was written for this stream.
+	accountClash bool
 }
 
 // configuredFields returns the top-level property names of a configured stream's json_schema,
@@ -58,11 +69,86 @@ func (r *Reader) columnsFor(job Job) columns {
 		}
 	}
 	declared := configuredFields(job.Schema)
-	c.scan = r.Validator.Schema(s.Name).ForRead(declared, c.keys)
 	if declared != nil && s.Params != Single && !r.Sandbox {
 		c.fields = s.projection(declared, c.keys, r.Account.Name)
 	}
+	scanned := declared
+	if name := r.Account.Name; name != "" {
+		c.account, c.declaresAll = name, declared == nil
+		scanned = make([]string, 0, len(declared)) // not nil: the scanner reports undeclared keys
+		for _, d := range declared {
+			if d != name {
+				scanned = append(scanned, d)
+			}
+		}
+	}
+	c.scan = r.Validator.Schema(s.Name).ForRead(scanned, c.keys)
 	return c
+}
+
+// ownAccount returns the bytes to write for a record: raw itself, or, when Oura sent a
+// top-level member named like the account column (undeclared lists it, see columns.account),
+// raw without that member. The writer puts the connector's column first, and a JSON reader keeps
+// the last of two equal keys, so Oura's value would replace the label and mix the rows of
+// several people in shared tables. Everything else stays as Oura sent it; one WARN per stream.
+func (r *Reader) ownAccount(run *streamRun, raw []byte, undeclared []string) []byte {
+	name := run.cols.account
+	if name == "" || !slices.Contains(undeclared, name) {
+		return raw
+	}
+	out, err := dropMember(raw, name)
+	if err != nil {
+		return raw // jsonscan checked the record already: not reached
+	}
+	if !run.cols.accountClash {
+		run.cols.accountClash = true
+		r.Log.Warn().Str("stream", run.job.Stream.Name).Str("field", name).
+			Msgf("records from Oura carry a top-level field %s, the name of the account column (config account_column): the "+
+				"connector's column wins and Oura's field is left out of those records, so each still names this connection's "+
+				"account; the rest of each record is written as Oura sent it", name)
+	}
+	return out
+}
+
+// dropMember returns the JSON object doc without its top-level members named name (several
+// when Oura repeats the key), with the commas around them kept valid and every other byte kept.
+func dropMember(doc []byte, name string) ([]byte, error) {
+	start := 0
+	for start < len(doc) && strings.IndexByte(" \t\r\n", doc[start]) >= 0 {
+		start++
+	}
+	ms, _, err := jsonscan.Members(doc, start)
+	if err != nil {
+		return nil, err
+	}
+	lastKept := -1
+	for i, m := range ms {
+		if m.Key != name {
+			lastKept = i
+		}
+	}
+	out := make([]byte, 0, len(doc))
+	pos := 0
+	for i, m := range ms {
+		if m.Key != name {
+			continue
+		}
+		var from, to int
+		switch {
+		case i < lastKept: // a kept member follows: cut up to its lead, the comma included
+			from, to = m.Lead, ms[i+1].Lead
+		case lastKept >= 0: // only dropped members follow: cut from the end of the last kept value
+			from, to = ms[lastKept].ValueEnd, ms[len(ms)-1].ValueEnd
+		default: // nothing is kept
+			from, to = ms[0].Lead, ms[len(ms)-1].ValueEnd
+		}
+		out = append(out, doc[pos:from]...)
+		pos = to
+		if i > lastKept {
+			break
+		}
+	}
+	return append(out, doc[pos:]...), nil
 }
 
 // projection is the fields parameter for a catalog that declares only declared: "" when it
@@ -187,6 +273,9 @@ func fieldDigest(name string) string {
 // stream at its end, see warnKeys).
 func (r *Reader) noteKeys(run *streamRun, undeclared []string, missing uint8) {
 	for _, name := range undeclared {
+		if run.cols.account != "" && (name == run.cols.account || run.cols.declaresAll) {
+			continue // the catalog declares the account column; ownAccount handles Oura's own
+		}
 		if len(run.undeclared) >= maxUndeclaredCounted {
 			break // the count stops here (said once below); hashing more names would change nothing
 		}

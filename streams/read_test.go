@@ -129,6 +129,9 @@ func (f *fixture) read(t *testing.T, cfgJSON string, cat protocol.ConfiguredCata
 	}
 	r := &streams.Reader{Client: client, Out: w, Log: log, Start: cfg.Start, End: cfg.End, LookbackDays: cfg.LookbackDays,
 		Sandbox: cfg.Sandbox, Concurrency: cfg.MaxConcurrent, Prefetch: 4, Validator: validator, Now: time.Now}
+	if a := cfg.Account; a.Enabled && a.Label != "" { // as read wires a labelled account_column
+		r.Account = protocol.AccountColumn{Name: config.AccountColumnName, Value: a.Label}
+	}
 	o := output{records: map[string][]string{}}
 	if err := r.Read(context.Background(), jobsOf(t, cat, state)); err != nil {
 		o.code = 1

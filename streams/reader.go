@@ -695,7 +695,7 @@ func (r *Reader) emitRecord(run *streamRun, raw []byte, res jsonscan.Result, w *
 			return c, err
 		}
 	}
-	if err := r.Out.Record(run.prefix, raw); err != nil {
+	if err := r.Out.Record(run.prefix, r.ownAccount(run, raw, res.Undeclared)); err != nil {
 		return c, err
 	}
 	run.sum.Records++

@@ -56,6 +56,10 @@ type Sampler struct {
 	// Timeout bounds the whole sampling; Concurrency is how many requests run at once.
 	Timeout     time.Duration
 	Concurrency int
+	// AccountColumn is the account column's name while config account_column is on, else "".
+	// A field of that name in Oura's data is not added: the connector's column replaces it in
+	// every record (see ownAccount), so WithAccountColumn's declaration must be the one kept.
+	AccountColumn string
 }
 
 // streamSample is what one collection's sample showed.
@@ -102,6 +106,12 @@ func (s *Sampler) Catalog(ctx context.Context) (*protocol.Catalog, error) {
 		for _, field := range sortedKeys(sm.types) {
 			if _, ok := known[field]; ok {
 				continue // embedded fields never change
+			}
+			if field == s.AccountColumn && field != "" {
+				s.Log.Warn().Msgf("discover found a top-level field %s in Oura's %s data, the name of the account column "+
+					"(config account_column): the connector's column replaces Oura's field in every record, so the schema "+
+					"declares the column, not the field Oura sends", field, name)
+				continue
 			}
 			props = append(props, newProperty{name: field, schema: fieldSchema(sm.types[field])})
 			found = append(found, name+"."+field)

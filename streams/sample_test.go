@@ -272,3 +272,46 @@ func TestAddPropertiesKeepsTheRest(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplerLeavesTheAccountColumnToTheConnector: with account_column on, a field named like the
+// column in Oura's data is not declared as found in Oura's data; the connector's column is, as in
+// every record (ownAccount), and one WARN names the stream. With the column off, Oura's field is
+// declared like any other new field.
+func TestSamplerLeavesTheAccountColumnToTheConnector(t *testing.T) {
+	now := time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
+	_, c := sampleEmulator(t, now, sampleScopes,
+		ouraemu.NewField{Collection: "sleep", Name: "oura_account", Value: json.RawMessage(`"evil"`)})
+	for _, column := range []string{"oura_account", ""} {
+		var logs bytes.Buffer
+		s := &Sampler{Client: c, Log: zerolog.New(&logs), Start: now.AddDate(-1, 0, 0), Now: func() time.Time { return now },
+			AccountColumn: column}
+		cat, err := s.Catalog(context.Background())
+		if err == nil {
+			err = WithAccountColumn(cat, column)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range cat.Streams {
+			if st.Name != "sleep_periods" {
+				continue
+			}
+			props, err := schemaProperties(st.JSONSchema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p struct{ Description string }
+			if err := json.Unmarshal(props["oura_account"], &p); err != nil {
+				t.Fatalf("column %q: %v in %s", column, err, props["oura_account"])
+			}
+			found := p.Description == newFieldDescription
+			if found != (column == "") {
+				t.Errorf("column %q: oura_account declared as %s", column, props["oura_account"])
+			}
+		}
+		warned := strings.Count(logs.String(), `"level":"warn"`) == 1 && strings.Contains(logs.String(), "sleep_periods data, the name of the account column")
+		if warned != (column != "") {
+			t.Errorf("column %q: warned %v:\n%s", column, warned, logs.String())
+		}
+	}
+}

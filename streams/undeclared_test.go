@@ -192,3 +192,73 @@ func TestMissingPrimaryKeysAreWrittenAndReportedOnce(t *testing.T) {
 		t.Errorf("summary %q does not count 8 records", sum)
 	}
 }
+
+// TestOuraAccountFieldLosesToTheAccountColumn: when Oura itself sends a top-level oura_account
+// and account_column is on, each record has exactly one oura_account, the connector's label
+// (JSON readers keep the last of two equal keys, so Oura's would otherwise win and mix people in
+// shared tables); the rest of the record is byte for byte the record read with the column off,
+// and one WARN per stream names the collision. Streams without the field are untouched.
+func TestOuraAccountFieldLosesToTheAccountColumn(t *testing.T) {
+	f := newFixture(t, 20, 10)
+	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
+	srv := ouraemu.NewServer(ouraemu.Options{
+		Dataset: f.ds, PageSize: 10, Tokens: map[string][]string{token: allScopes},
+		Now: func() time.Time { return last.Add(20 * time.Hour) },
+		NewFields: []ouraemu.NewField{
+			{Collection: "sleep", Name: "oura_account", Value: json.RawMessage(`"evil"`)},
+			{Collection: "sleep", Name: "sleep_regularity", Value: json.RawMessage(`0.82`)},
+		},
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	base := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-04-01T00:00:00Z"`, token, hs.URL)
+	names := []string{"sleep_periods", "daily_sleep"}
+	withColumn := func(name string, props map[string]json.RawMessage) {
+		props["oura_account"] = json.RawMessage(`{"type":"string"}`) // as discover declares it
+	}
+
+	off := f.read(t, base+"}", discovered(t, nil, names...), "")
+	for what, cat := range map[string]protocol.ConfiguredCatalog{
+		"discovered": discovered(t, withColumn, names...), "no properties": catalogOf(fullRefresh, names...),
+	} {
+		on := f.read(t, base+`,"account_column":{"enabled":true,"label":"p-01"}}`, cat, "")
+		if on.code != 0 || off.code != 0 {
+			t.Fatalf("%s: exit %d / %d:\n%s", what, on.code, off.code, on.raw)
+		}
+		for _, stream := range names {
+			got, plain := on.records[stream], off.records[stream]
+			if len(got) < 5 || len(got) != len(plain) {
+				t.Fatalf("%s %s: %d records with the column, %d without", what, stream, len(got), len(plain))
+			}
+			for i, rec := range got {
+				if n := strings.Count(rec, `"oura_account":`); n != 1 {
+					t.Fatalf("%s %s: %d oura_account keys in %s", what, stream, n, trunc(rec))
+				}
+				var doc struct {
+					Account string `json:"oura_account"`
+				}
+				if err := json.Unmarshal([]byte(rec), &doc); err != nil || doc.Account != "p-01" {
+					t.Fatalf("%s %s: oura_account %q, want the label p-01 (%v)", what, stream, doc.Account, err)
+				}
+				// Oura's bytes, less its own oura_account member, follow the column unchanged.
+				want := strings.Replace(plain[i], `"oura_account":"evil",`, "", 1)
+				if stream == "sleep_periods" && want == plain[i] {
+					t.Fatalf("%s: the record read without the column lacks Oura's field: %s", what, trunc(plain[i]))
+				}
+				if rec != `{"oura_account":"p-01",`+want[1:] {
+					t.Fatalf("%s %s: record changed beyond the account column:\n got %s\nwant %s", what, stream, rec, want)
+				}
+			}
+		}
+		warns := on.logs(protocol.LevelWarn)
+		if n := matching(warns, "stream=sleep_periods", "oura_account", "connector's column wins"); n != 1 {
+			t.Errorf("%s: %d collision warnings for sleep_periods, want 1:\n%s", what, n, strings.Join(warns, "\n"))
+		}
+		if n := matching(warns, "stream=daily_sleep"); n != 0 {
+			t.Errorf("%s: daily_sleep has no oura_account of Oura's but got %d warnings", what, n)
+		}
+		if n := matching(warns, "field=oura_account", "does not declare"); n != 0 {
+			t.Errorf("%s: the declared account column was reported as undeclared", what)
+		}
+	}
+}
