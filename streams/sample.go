@@ -60,6 +60,9 @@ type Sampler struct {
 	// A field of that name in Oura's data is not added: the connector's column replaces it in
 	// every record (see ownAccount), so WithAccountColumn's declaration must be the one kept.
 	AccountColumn string
+	// Sampled, when set, is told how each collection's sample ended (err nil when it worked), so
+	// that discover can say once what every failure shared instead of one WARN per stream.
+	Sampled func(stream string, err error)
 }
 
 // streamSample is what one collection's sample showed.
@@ -90,6 +93,9 @@ func (s *Sampler) Catalog(ctx context.Context) (*protocol.Catalog, error) {
 	var found []string
 	for i, sm := range samples {
 		name := sm.stream.Name
+		if s.Sampled != nil && !sm.skipped {
+			s.Sampled(name, sm.err)
+		}
 		switch {
 		case sm.skipped:
 			continue

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -121,8 +124,8 @@ func TestDiscoverDeclaresNewFieldsAndReadPassesThem(t *testing.T) {
 }
 
 // TestDiscoverWithDeadAPIListsEveryStream: with nothing listening at base_url, discover still
-// prints every stream with its embedded schema and exits 0, with a WARN per stream that says Oura
-// could not be reached.
+// prints every stream with its embedded schema and exits 0, with one WARN (not one per stream)
+// that says Oura could not be reached and the catalog holds the built-in schemas.
 func TestDiscoverWithDeadAPIListsEveryStream(t *testing.T) {
 	url := protocoltest.ClosedLoopbackURL(t) // every connection is refused
 	start := time.Now()
@@ -140,15 +143,11 @@ func TestDiscoverWithDeadAPIListsEveryStream(t *testing.T) {
 			t.Errorf("%s: schema is not the embedded one", s.Name)
 		}
 	}
-	// Each retry of a request is a WARN of its own (the client's); count the sampling ones.
+	// Each retry of a request is a WARN of its own (the client's); the rest say it once.
 	warns := slices.DeleteFunc(logsAt(r, protocol.LevelWarn), func(w string) bool { return strings.HasPrefix(w, "Oura request failed (") })
-	if len(warns) != len(streams.AllStreams()) {
-		t.Fatalf("want one WARN per stream, got %d: %q", len(warns), warns)
-	}
-	for _, w := range warns {
-		if !strings.Contains(w, "could not sample") || !strings.Contains(w, "could not reach Oura") {
-			t.Errorf("WARN does not say why: %q", w)
-		}
+	if len(warns) != 1 || !strings.Contains(warns[0], "could not be reached") || !strings.Contains(warns[0], "could not reach Oura") ||
+		!strings.Contains(warns[0], "built-in schemas") {
+		t.Fatalf("want one WARN saying Oura could not be reached and the catalog holds the built-in schemas, got %d: %q", len(warns), warns)
 	}
 	if errs := r.errors(); len(errs) != 0 {
 		t.Errorf("unexpected error traces: %+v", errs)
@@ -206,5 +205,87 @@ func TestDiscoverTwiceIsIdentical(t *testing.T) {
 	}
 	if second := catalogLine(); !bytes.Equal(first, second) {
 		t.Errorf("two discovers differ:\n%s\n%s", first, second)
+	}
+}
+
+// embeddedSchemas fails unless every stream of cat has its embedded schema.
+func embeddedSchemas(t *testing.T, cat *protocol.Catalog) {
+	t.Helper()
+	embedded, err := streams.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range cat.Streams {
+		if !bytes.Equal(s.JSONSchema, embedded.Streams[i].JSONSchema) {
+			t.Errorf("%s: schema is not the embedded one", s.Name)
+		}
+	}
+}
+
+// TestDiscoverWithRefusedCredentialsWarnsOnce: a rejected API key, a spent refresh token and a
+// wrong client secret still give the catalog of built-in schemas and exit 0 (orchestrators that
+// only want the catalog need no API), with one WARN, not one per stream, that names the refusal,
+// what to do, and that the catalog holds the built-in schemas.
+func TestDiscoverWithRefusedCredentialsWarnsOnce(t *testing.T) {
+	_, url := discoverEmulator(t, ouraemu.AllScopes)
+	f := newOAuthFixture(t)
+	spent := f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...)
+	if r := f.read(t, f.configFile(t, "first.json", spent, ""), oauthCatalog(t, f.dir)); r.code != ExitOK {
+		t.Fatalf("the read that spends the refresh token: exit %d", r.code)
+	}
+	wrongSecret := strings.Replace(string(must(os.ReadFile(f.configFile(t, "secret.json", f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...), "")))),
+		oauthClientSecret, "not-the-secret", 1)
+	for _, tc := range []struct{ name, config, want string }{
+		{"rejected API key", configFor(t, url, "wrong-token"), "rejected the access token"},
+		{"spent refresh token", f.configFile(t, "spent.json", spent, ""), "source-oura auth"},
+		{"wrong client secret", writeJSON(t, "wrong-secret.json", wrongSecret), "credentials.client_secret"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runEnv(t, Env{Now: f.clock.Now}, "discover", "--config", tc.config)
+			embeddedSchemas(t, discoveredCatalog(t, r))
+			warns := logsAt(r, protocol.LevelWarn)
+			if len(warns) != 1 || !strings.Contains(warns[0], "refused the credentials") || !strings.Contains(warns[0], tc.want) ||
+				!strings.Contains(warns[0], "built-in schemas") {
+				t.Fatalf("want one WARN naming the refusal, %q and the built-in schemas; got %d: %q", tc.want, len(warns), warns)
+			}
+			if errs := r.errors(); len(errs) != 0 {
+				t.Errorf("unexpected error traces: %+v", errs)
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestDiscoverInterruptedPrintsNoCatalog: SIGTERM or SIGINT (the context main cancels) during the
+// sampling ends discover like an interrupted check: one transient_error saying it was interrupted,
+// exit 1, no CATALOG of built-in schemas passed off as a finished discover, no WARN per stream.
+func TestDiscoverInterruptedPrintsNoCatalog(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		cancel(errors.New("terminated signal received")) // the signal arrives while Oura thinks
+		<-req.Context().Done()
+	}))
+	t.Cleanup(hs.Close)
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Spec: specBytes(t), Version: "test"}
+	code := Run(ctx, []string{"discover", "--config", configFor(t, hs.URL, testToken)}, env)
+	r := result{code: code, stdout: out.Bytes(), stderr: errb.String()}
+	r.msgs = protocoltest.DecodeMessages(t, "discover", r.stdout, func(m *protocol.Message) bool { return m.Type != "" })
+	errs := r.errors()
+	if code != ExitFailure || len(r.ofType(protocol.TypeCatalog)) != 0 || len(errs) != 1 ||
+		errs[0].FailureType != protocol.TransientError || !strings.Contains(errs[0].Message, "interrupted") {
+		t.Fatalf("want exit 1, no catalog and one transient_error saying discover was interrupted; got exit %d\n%s", code, r.stdout)
+	}
+	for _, w := range logsAt(r, protocol.LevelWarn) {
+		if strings.Contains(w, "could not sample") {
+			t.Errorf("a WARN per stream after the interruption: %q", w)
+		}
 	}
 }
