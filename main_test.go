@@ -349,3 +349,25 @@ func waitExit(cmd *exec.Cmd, d time.Duration) (ended bool, err error) {
 		return false, <-done
 	}
 }
+
+// TestFullStdoutIsOneLineOnStderr: with stdout on /dev/full, every command exits 1 with exactly
+// the one line that says stdout cannot be written, and no zerolog line per dropped event.
+func TestFullStdoutIsOneLineOnStderr(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	config, catalog := files(t, slowEmulator(t, 0))
+	for _, argv := range [][]string{{"spec"}, {"check", "--config", config}, {"discover", "--config", config},
+		{"read", "--config", config, "--catalog", catalog}} {
+		cmd := exec.Command(binary, argv...)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &stderr
+		err := cmd.Run()
+		want := "source-oura: cannot write to stdout: write /dev/stdout: no space left on device; nothing more can be reported there\n"
+		if code := protocoltest.ExitCode(t, err); code != 1 || stderr.String() != want {
+			t.Errorf("%s > /dev/full: exit %d, stderr %q; want exit 1 and %q", argv[0], code, stderr.String(), want)
+		}
+	}
+}

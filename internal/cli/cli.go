@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -83,8 +84,8 @@ func Run(ctx context.Context, argv []string, env Env) (code int) {
 				masker.Mask(fmt.Sprint(p)), nil)
 			code = ExitFailure
 		}
-		if err := out.Flush(); err != nil && code == ExitOK {
-			code = ExitFailure
+		if err := out.Flush(); err != nil {
+			code = stdoutFailed(env.Stderr, err)
 		}
 	}()
 
@@ -117,6 +118,17 @@ func Run(ctx context.Context, argv []string, env Env) (code int) {
 		return r.auth(ctx)
 	}
 	return ExitUsage // parseArgs accepts only the commands above
+}
+
+// stdoutFailed ends a run whose stdout could not be written (a full disk, a file system gone): the
+// Writer kept the first error and dropped every message after it, so one line on stderr says why
+// the output stops, and the exit is non-zero. A closed pipe (read | head -1) is the reader's
+// choice, not news: it stays quiet, as it is when SIGPIPE ends the process first.
+func stdoutFailed(stderr io.Writer, err error) int {
+	if !errors.Is(err, syscall.EPIPE) {
+		fmt.Fprintf(stderr, "source-oura: cannot write to stdout: %v; nothing more can be reported there\n", err)
+	}
+	return ExitFailure
 }
 
 func (r *run) spec() int {

@@ -2,11 +2,17 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"source-oura/internal/ouraemu"
 	"source-oura/internal/protocoltest"
@@ -321,5 +327,63 @@ func TestEveryLineIsAnAirbyteMessage(t *testing.T) {
 			t.Fatalf("%v printed nothing", argv)
 		}
 		checker.CheckOutput(t, r.stdout)
+	}
+}
+
+// writerFailing fails every write with err.
+type writerFailing struct{ err error }
+
+func (w writerFailing) Write([]byte) (int, error) { return 0, w.err }
+
+// TestStdoutFailureIsOneLineOnStderr: when stdout cannot be written (a full disk), every command
+// exits 1 and says so in exactly one line on stderr, with no line per dropped log event; a closed
+// pipe (read | head -1) exits 1 too, but quietly: the reader chose to stop.
+func TestStdoutFailureIsOneLineOnStderr(t *testing.T) {
+	_, url := emulator(t)
+	config := configFor(t, url, testToken)
+	full := errors.New("write /dev/stdout: no space left on device")
+	// zerolog prints a failed event on the process's stderr, not env.Stderr: count those instead.
+	var spam atomic.Int64
+	defer func(h func(error)) { zerolog.ErrorHandler = h }(zerolog.ErrorHandler)
+	zerolog.ErrorHandler = func(error) { spam.Add(1) }
+	for _, argv := range [][]string{{"spec"}, {"check", "--config", config}, {"discover", "--config", config}, {"read", "--config", config}} {
+		for _, tc := range []struct {
+			err  error
+			want string
+		}{
+			{full, "source-oura: cannot write to stdout: write /dev/stdout: no space left on device; nothing more can be reported there\n"},
+			{&os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}, ""},
+		} {
+			var errb bytes.Buffer
+			env := Env{Stdout: writerFailing{tc.err}, Stderr: &errb, Spec: specBytes(t), Version: "test"}
+			code := Run(context.Background(), argv, env)
+			if code != ExitFailure || errb.String() != tc.want {
+				t.Errorf("%s with stdout failing (%v): exit %d, stderr %q; want exit 1 and stderr %q", argv[0], tc.err, code, errb.String(), tc.want)
+			}
+			if n := spam.Swap(0); n != 0 {
+				t.Errorf("%s with stdout failing (%v): zerolog reported %d failed events on stderr", argv[0], tc.err, n)
+			}
+		}
+	}
+}
+
+// TestDebugQueryIsReadable: --debug request lines show a query as Oura got it, a=1&b=2, not with
+// the \u0026 json.Marshal writes for &.
+func TestDebugQueryIsReadable(t *testing.T) {
+	_, url := emulator(t)
+	r := runCLI(t, "check", "--config", configFor(t, url, testToken), "--debug")
+	var lines []string
+	for _, m := range r.ofType(protocol.TypeLog) {
+		if strings.HasPrefix(m.Log.Message, "Oura request ") && strings.Contains(m.Log.Message, "start_date") {
+			lines = append(lines, m.Log.Message)
+		}
+	}
+	if len(lines) == 0 {
+		t.Fatalf("no debug request line with a query\n%s", r.stdout)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, `\u0026`) || !strings.Contains(l, "&") {
+			t.Errorf("query not readable: %q", l)
+		}
 	}
 }
