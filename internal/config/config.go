@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 
@@ -69,6 +70,12 @@ type Config struct {
 	unknownNote string
 	// trimmed lists the secret fields whose surrounding spaces were removed, for Warnings.
 	trimmed []string
+	// labelTrimmed: account_column.label had surrounding spaces, removed; labelIgnored: a label
+	// was given while account_column.enabled is not true. Both for Warnings.
+	labelTrimmed, labelIgnored bool
+	// badExpiry is credentials.token_expiry_date as written when it could not be read, for
+	// Warnings: the expiry is then unknown and the access token is not used (see Parse).
+	badExpiry *string
 	// startText and endText are start_datetime and end_datetime as written ("" when not set),
 	// so that messages show the user's own words rather than the whole-day End.
 	startText, endText string
@@ -118,6 +125,11 @@ type Validator struct {
 	ranges map[string]string
 	// secretPaths lists the fields marked airbyte_secret, as paths.
 	secretPaths [][]string
+	// oauth is the credentials variant for OAuth2.0 alone, and oauthEnums the allowed values of
+	// its enum fields: a config that clearly means OAuth is told what its OAuth part lacks rather
+	// than that it matches neither variant (oauthError).
+	oauth      *jsonschema.Schema
+	oauthEnums map[string][]string
 }
 
 // NewValidator compiles the connectionSpecification of a spec.json document.
@@ -151,11 +163,24 @@ func NewValidator(spec []byte) (*Validator, error) {
 	}
 	if creds, ok := props["credentials"].(map[string]any); ok {
 		variants, _ := creds["oneOf"].([]any)
-		for _, variant := range variants {
+		for i, variant := range variants {
 			vm, _ := variant.(map[string]any)
 			vp, _ := vm["properties"].(map[string]any)
 			for k := range vp {
 				v.credProps[k] = true
+			}
+			if at, _ := vp["auth_type"].(map[string]any); at["const"] == AuthOAuth {
+				if v.oauth, err = c.Compile(fmt.Sprintf("spec.json#/properties/credentials/oneOf/%d", i)); err != nil {
+					return nil, fmt.Errorf("spec.json connectionSpecification, OAuth2.0 credentials: %w", err)
+				}
+				v.oauthEnums = map[string][]string{}
+				for k, p := range vp {
+					pm, _ := p.(map[string]any)
+					enum, _ := pm["enum"].([]any)
+					for _, e := range enum {
+						v.oauthEnums[k] = append(v.oauthEnums[k], fmt.Sprint(e))
+					}
+				}
 			}
 		}
 	}
@@ -256,7 +281,11 @@ func (v *Validator) Parse(raw []byte) (*Config, error) {
 	if err := v.checkNumbers(doc, ""); err != nil {
 		return nil, withHint(err)
 	}
+	cfg.badExpiry = unreadableExpiry(obj)
 	if err := v.schema.Validate(doc); err != nil {
+		if oe := v.oauthError(obj); oe != nil {
+			return nil, withHint(oe)
+		}
 		return nil, withHint(schemaError(err))
 	}
 	d, err := v.decode(obj)
@@ -280,6 +309,17 @@ func (c *Config) Warnings(now time.Time) []string {
 	}
 	if len(c.trimmed) > 0 {
 		out = append(out, trimWarning(c.trimmed))
+	}
+	if c.labelTrimmed {
+		out = append(out, fmt.Sprintf("account_column.label had spaces before or after it; the connector removed them and writes %q: remove them from the config too",
+			c.Account.Label))
+	}
+	if c.labelIgnored {
+		out = append(out, "account_column.label is set but account_column.enabled is not true, so the label is ignored and records carry no oura_account column; set \"enabled\": true to add it, or remove the label")
+	}
+	if c.badExpiry != nil {
+		out = append(out, fmt.Sprintf("credentials.token_expiry_date %q is not an RFC 3339 date-time such as 2026-01-02T15:04:05Z, so the access token's expiry is unknown: the connector gets a new access token first and saves its expiry",
+			*c.badExpiry))
 	}
 	if c.Start.After(now) {
 		out = append(out, fmt.Sprintf("start_datetime %s is in the future (it is now %s): the sync reads nothing before it, so it will find no data; check the date",
@@ -449,6 +489,16 @@ func (c *Config) fillAccount(ac *accountSetting) error {
 	if label != "" && strings.TrimSpace(label) == "" {
 		return &Error{Field: "account_column.label", Problem: "is only blanks; give the account a name such as a participant id, or leave it empty to use the Oura user id"}
 	}
+	// The label goes into every record and every primary key, where a tab, a NUL or a direction
+	// override is invisible and " p-01 " is another person than "p-01": the secrets' paste check
+	// applies, and surrounding spaces are removed with a warning.
+	var trimmed []string
+	label, err := cleanSecret("account_column.label", label, redoLabel, &trimmed)
+	if err != nil {
+		return err
+	}
+	c.labelTrimmed = len(trimmed) > 0
+	c.labelIgnored = label != "" && !ac.Enabled
 	c.Account.Label = label
 	if c.Account.Enabled && label == "" && c.Sandbox {
 		return &Error{Field: "account_column.label", Problem: "is needed with sandbox: Oura's sandbox has no personal_info, so there is no user id to name the account; give a label"}
@@ -509,6 +559,11 @@ func (c *Config) fillAuth(d *document) error {
 			}
 			*f.dst = val
 		}
+		if c.badExpiry != nil {
+			// The expiry cannot be read, so neither can whether the access token still works:
+			// without it the first request refreshes and the new expiry is saved.
+			a.AccessToken = ""
+		}
 		if s := creds.TokenExpiryDate; s != "" {
 			t, err := time.Parse(time.RFC3339, s)
 			if err != nil {
@@ -532,6 +587,96 @@ func (c *Config) fillAuth(d *document) error {
 		return &Error{Field: "credentials.auth_type", Problem: fmt.Sprintf("%q is not a known method; use \"oauth2.0\" or \"api_key\"", kind)}
 	}
 	return nil
+}
+
+// meansOAuth reports whether a credentials object is clearly meant as OAuth2.0: it says so, or,
+// saying nothing else, it holds a field only OAuth has.
+func meansOAuth(creds map[string]any) bool {
+	switch creds["auth_type"] {
+	case AuthOAuth:
+		return true
+	case nil:
+		_, rt := creds["refresh_token"]
+		_, id := creds["client_id"]
+		return rt || id
+	}
+	return false
+}
+
+// unreadableExpiry removes from an OAuth config document a credentials.token_expiry_date that is
+// not RFC 3339 (empty, a date alone) and returns it as written; nil when there is none. The
+// connector writes that field itself after each refresh, as a cache: a bad one means only that
+// the expiry is unknown, which is no reason to refuse the config (see Warnings and fillAuth).
+func unreadableExpiry(obj map[string]any) *string {
+	creds, _ := obj["credentials"].(map[string]any)
+	s, ok := creds["token_expiry_date"].(string)
+	if !ok || !meansOAuth(creds) {
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, s); err == nil {
+		return nil
+	}
+	delete(creds, "token_expiry_date")
+	return &s
+}
+
+// missingNames reads the property names of the validator's "missing properties: 'a', 'b'".
+var missingNames = regexp.MustCompile(`'([^']*)'`)
+
+// oauthError explains why a config that clearly means OAuth (meansOAuth) fails the schema, from
+// the OAuth2.0 variant alone: the field and the form it takes, instead of a report on both
+// variants that ends in "auth_type must be api_key". nil when the credentials are not meant as
+// OAuth or their OAuth part is fine (the schema failed elsewhere).
+func (v *Validator) oauthError(obj map[string]any) *Error {
+	creds, ok := obj["credentials"].(map[string]any)
+	if !ok || v.oauth == nil || !meansOAuth(creds) {
+		return nil
+	}
+	err := v.oauth.Validate(creds)
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return nil
+	}
+	var problems []*Error
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		key := strings.TrimPrefix(e.InstanceLocation, "/")
+		field := "credentials"
+		if key != "" {
+			field += "." + strings.ReplaceAll(key, "/", ".")
+		}
+		switch {
+		case strings.HasSuffix(e.KeywordLocation, "/required"):
+			for _, m := range missingNames.FindAllStringSubmatch(e.Message, -1) {
+				what := "copy it from your Oura API application (or run `source-oura auth`)"
+				if m[1] == "auth_type" {
+					what = `set it to "oauth2.0"`
+				}
+				problems = append(problems, &Error{Field: field + "." + m[1], Problem: "is missing; " + what})
+			}
+		case strings.HasSuffix(e.KeywordLocation, "/enum") && v.oauthEnums[key] != nil:
+			got, _ := json.Marshal(creds[key])
+			problems = append(problems, &Error{Field: field, Problem: fmt.Sprintf("%s is not one of %s",
+				strings.ToValidUTF8(shortNumber(string(got)), ""), strings.Join(v.oauthEnums[key], ", "))})
+		default:
+			problems = append(problems, &Error{Field: field, Problem: friendly(e.Message)})
+		}
+	}
+	walk(ve)
+	if len(problems) == 0 {
+		return nil
+	}
+	first := problems[0]
+	for _, p := range problems[1:] {
+		first.Problem += fmt.Sprintf("; also %q %s", p.Field, p.Problem)
+	}
+	return first
 }
 
 // lastDate bounds start_datetime and end_datetime: the connector asks Oura for the day after

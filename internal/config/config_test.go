@@ -52,6 +52,55 @@ func TestOAuthConfig(t *testing.T) {
 	}
 }
 
+// TestOAuthConfigErrorsNameTheOAuthField: a config that clearly means OAuth (auth_type says
+// so, or a refresh_token or client_id says so) is told what its OAuth part lacks, naming the field
+// and the form it takes, not that it matches neither variant and should say api_key.
+func TestOAuthConfigErrorsNameTheOAuthField(t *testing.T) {
+	const ok = `"client_id":"cid123","client_secret":"csecret","refresh_token":"rtoken"`
+	for _, c := range []struct{ creds, field, text string }{
+		{`"auth_type":"oauth2.0","client_id":"cid123","refresh_token":"rtoken"`, "credentials.client_secret", "is missing; copy it"},
+		{`"auth_type":"oauth2.0",` + ok + `,"oauth_app_type":"portal"`, "credentials.oauth_app_type", `"portal" is not one of cloud, developer_portal`},
+		{ok, "credentials.auth_type", `is missing; set it to "oauth2.0"`},
+		{`"auth_type":"oauth2.0","client_id":7,"client_secret":"csecret","refresh_token":"rtoken"`, "credentials.client_id", "must be string"},
+	} {
+		in := `{"credentials":{` + c.creds + `}}`
+		_, err := validator(t).Parse([]byte(in))
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Field != c.field || !strings.Contains(err.Error(), c.text) ||
+			strings.Contains(err.Error(), "api_key") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v, want field %s saying %q", in, err, c.field, c.text)
+		}
+	}
+	// Not meant as OAuth: the report on both variants stays.
+	if _, err := validator(t).Parse([]byte(`{"credentials":{"auth_type":"api_key"}}`)); err == nil || !strings.Contains(err.Error(), "matches neither") {
+		t.Errorf("api_key without a key: %v", err)
+	}
+}
+
+// TestUnreadableTokenExpiryIsUnknown: token_expiry_date is the connector's own cache; one it
+// cannot read (empty, a date alone) is no reason to refuse the config: the expiry is unknown, the
+// access token is not trusted (the first request refreshes), and one warning says so.
+func TestUnreadableTokenExpiryIsUnknown(t *testing.T) {
+	for _, expiry := range []string{"", "2026-12-01", "not a date"} {
+		in := `{"credentials":{"auth_type":"oauth2.0","client_id":"cid123","client_secret":"csecret","refresh_token":"rtoken",
+			"access_token":"atoken","token_expiry_date":"` + expiry + `"}}`
+		c, err := validator(t).Parse([]byte(in))
+		if err != nil {
+			t.Fatalf("expiry %q: %v", expiry, err)
+		}
+		if c.Auth.AccessToken != "" || !c.Auth.TokenExpiry.IsZero() || c.Auth.RefreshToken != "rtoken" {
+			t.Errorf("expiry %q: %+v, want no access token and no expiry, so the first request refreshes", expiry, c.Auth)
+		}
+		w := strings.Join(c.Warnings(time.Now()), "\n")
+		if !strings.Contains(w, `credentials.token_expiry_date "`+expiry+`" is not an RFC 3339 date-time`) || !strings.Contains(w, "new access token first") {
+			t.Errorf("expiry %q: warnings %q", expiry, w)
+		}
+		if !strings.Contains(string(c.Raw), `"token_expiry_date":"`+expiry+`"`) {
+			t.Errorf("expiry %q: the raw config, which a refresh rewrites, lost the field", expiry)
+		}
+	}
+}
+
 func TestDatesAcceptedForms(t *testing.T) {
 	for in, want := range map[string]time.Time{
 		"2024-01-02T03:04:05Z":      time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
@@ -95,11 +144,11 @@ func TestRangesAndRules(t *testing.T) {
 		`{"api_key":"abcdef","max_concurrent_streams":17}`: "max_concurrent_streams",
 		`{"api_key":""}`: "is empty",
 		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":" "}}`: "credentials.refresh_token",
-		`{"credentials":{"auth_type":"magic"}}`:                              "credentials",
-		`{"api_key":"abcdef","base_url":"ftp://x"}`:                          "base_url",
-		`{"api_key":"abcdef","base_url":"http://10.0.0.1"}`:                  "plain http",
-		`{"api_key":"abcdef","base_url":"https://user:pw@api.ouraring.com"}`: "user name or password",
-		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":"c","token_expiry_date":"tomorrow"}}`:          "token_expiry_date",
+		`{"credentials":{"auth_type":"magic"}}`:                                                                                                    "credentials",
+		`{"api_key":"abcdef","base_url":"ftp://x"}`:                                                                                                "base_url",
+		`{"api_key":"abcdef","base_url":"http://10.0.0.1"}`:                                                                                        "plain http",
+		`{"api_key":"abcdef","base_url":"https://user:pw@api.ouraring.com"}`:                                                                       "user name or password",
+		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":"c","token_expiry_date":7}}`:                   "credentials.token_expiry_date",
 		`{"credentials":{"auth_type":"oauth2.0","client_id":"a","client_secret":"b","refresh_token":"c","token_url":"http://evil.example/token"}}`: "credentials.token_url",
 	}
 	for doc, want := range cases {

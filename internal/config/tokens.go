@@ -51,6 +51,7 @@ func isInvisible(r rune) bool {
 const (
 	redoToken = "paste the token again"
 	redoApp   = "copy it again from your Oura API application"
+	redoLabel = "type the label again"
 )
 
 // trimWarning says which secret fields had spaces removed.
