@@ -381,10 +381,20 @@ func (s *InputState) addMessage(m *StateMessage) ([]StreamState, error) {
 		}
 		return m.Global.StreamStates, nil
 	case m.Type == StateLegacy || (m.Type == "" && m.Data != nil):
+		// Without a usable "data" the entry would be ignored and every stream read again from
+		// start_datetime, as a STREAM entry without its "stream" would: refused the same way.
 		var legacy map[string]json.RawMessage
-		if len(m.Data) > 0 {
-			if err := json.Unmarshal(m.Data, &legacy); err != nil {
-				return nil, errors.New("has legacy data that is not an object")
+		if len(m.Data) == 0 || string(m.Data) == "null" {
+			return nil, errors.New(`has type LEGACY but no "data" object; a legacy state holds each stream's state under "data", ` +
+				`as {"type":"LEGACY","data":{"daily_sleep":{"cursor":"2024-01-31"}}}`)
+		}
+		if err := json.Unmarshal(m.Data, &legacy); err != nil {
+			return nil, errors.New(`has legacy "data" that is not an object of stream names`)
+		}
+		for name, blob := range legacy {
+			if b := bytes.TrimSpace(blob); len(b) == 0 || (b[0] != '{' && string(b) != "null") {
+				return nil, fmt.Errorf(`has legacy "data" whose %q is not a stream's state object; "data" maps each stream's name to its state, `+
+					`as {"daily_sleep":{"cursor":"2024-01-31"}}`, truncateKey(name))
 			}
 		}
 		s.addLegacy(legacy)

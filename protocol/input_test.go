@@ -108,6 +108,8 @@ func TestParseStateShapes(t *testing.T) {
 		{"untyped stream entry", `[{"stream":{"stream_descriptor":{"name":"daily_sleep"},"stream_state":{"day":"2024-02-01"}}}]`, `{"day":"2024-02-01"}`},
 		{"global", `[{"type":"GLOBAL","global":{"stream_states":[{"stream_descriptor":{"name":"daily_sleep"},"stream_state":{"cursor":"2024-03-01"}}]}}]`, `{"cursor":"2024-03-01"}`},
 		{"legacy entry", `[{"type":"LEGACY","data":{"daily_sleep":{"cursor":"2024-04-01"}}}]`, `{"cursor":"2024-04-01"}`},
+		{"empty legacy entry", `[{"type":"LEGACY","data":{}}]`, ""},
+		{"legacy entry resetting a stream", `[{"type":"LEGACY","data":{"daily_sleep":null}}]`, ""},
 		{"bare legacy object", `{"daily_sleep":{"cursor":"2024-05-01"}}`, `{"cursor":"2024-05-01"}`},
 		{"single message", `{"type":"STREAM","stream":{"stream_descriptor":{"name":"daily_sleep"},"stream_state":{"cursor":"2024-06-01"}}}`, `{"cursor":"2024-06-01"}`},
 		{"null blob resets", `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"daily_sleep"},"stream_state":null}}]`, ""},
@@ -152,6 +154,13 @@ func TestParseStateErrors(t *testing.T) {
 		`[{"type":"STREAM"}]`:            `no "stream" object`,
 		`[{"type":"WEIRD","data":{}}]`:   `type "WEIRD"`,
 		`[{"type":"LEGACY","data":[1]}]`: "not an object",
+		// A LEGACY entry without a usable body would be ignored and every stream read from the start.
+		`[{"type":"LEGACY"}]`:                                         `type LEGACY but no "data" object`,
+		`{"type":"LEGACY"}`:                                           `type LEGACY but no "data" object`,
+		`[{"type":"LEGACY","data":null}]`:                             `type LEGACY but no "data" object`,
+		`[{"type":"LEGACY","legacy":{"daily_sleep":{"day":"x"}}}]`:    `type LEGACY but no "data" object`,
+		`[{"type":"LEGACY","data":{"cursor":"2024-01-01"}}]`:          `"cursor" is not a stream's state object`,
+		`[{"type":"LEGACY","data":{"daily_sleep":[{"day":"2024"}]}}]`: `"daily_sleep" is not a stream's state object`,
 	}
 	for doc, want := range bad {
 		_, err := ParseState("s.json", []byte(doc))
