@@ -356,3 +356,36 @@ func TestFutureCursor(t *testing.T) {
 		}
 	}
 }
+
+// TestCursorAfterEnd: a saved cursor after end_datetime, by more than the lookback the next read
+// goes back, is reported, written as the stream writes it: that read asks for nothing. A cursor on
+// the last day, one the lookback reaches back before the end, no end_datetime, and a state without
+// a cursor are not.
+func TestCursorAfterEnd(t *testing.T) {
+	end := time.Date(2026, 11, 10, 23, 59, 59, 999999999, time.UTC) // end_datetime 2026-11-10
+	daily, _ := streams.Lookup("daily_sleep")
+	hr, _ := streams.Lookup("heart_rate")
+	for _, c := range []struct {
+		s        *streams.Stream
+		blob     string
+		end      time.Time
+		lookback int
+		want     string
+	}{
+		{daily, `{"cursor":"2026-11-25","v":1}`, end, 0, "2026-11-25"},
+		{daily, `{"cursor":"2026-11-25","v":1}`, end, 7, "2026-11-25"},
+		{daily, `{"day":"2026-11-11"}`, end, 0, "2026-11-11"},
+		{hr, `{"cursor":"2026-11-11T00:00:00Z","v":1}`, end, 0, "2026-11-11T00:00:00Z"},
+		{daily, `{"cursor":"2026-11-10","v":1}`, end, 0, ""},  // the last day is still read
+		{daily, `{"cursor":"2026-11-25","v":1}`, end, 30, ""}, // the lookback reaches back before the end
+		{daily, `{"cursor":"2026-11-25","v":1}`, time.Time{}, 0, ""},
+		{hr, `{"cursor":"2026-11-10T23:00:00Z","v":1}`, end, 0, ""},
+		{daily, `{"v":1}`, end, 0, ""},
+		{daily, `{"cursor":"soon","v":1}`, end, 0, ""},
+	} {
+		got, after := c.s.CursorAfterEnd(json.RawMessage(c.blob), c.end, c.lookback)
+		if got != c.want || after != (c.want != "") {
+			t.Errorf("%s %s end %s lookback %d: %q, %v; want %q", c.s.Name, c.blob, c.end, c.lookback, got, after, c.want)
+		}
+	}
+}

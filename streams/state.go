@@ -154,3 +154,23 @@ func (s *Stream) FutureCursor(blob json.RawMessage, now time.Time) (string, bool
 	}
 	return s.formatCursor(c.t), true
 }
+
+// CursorAfterEnd returns a state blob's cursor, written as the stream writes it, when it lies
+// after end (the config's end_datetime) by more than the lookback the next read goes back
+// (lookbackDays): that read asks for nothing and writes the same state back, sync after sync,
+// without an error, so the caller warns. A zero end, a blob without a cursor and one CheckState
+// refuses are not reported.
+func (s *Stream) CursorAfterEnd(blob json.RawMessage, end time.Time, lookbackDays int) (string, bool) {
+	c, err := parseState(s, blob)
+	if err != nil || !c.set || end.IsZero() {
+		return "", false
+	}
+	from, last := c.t.AddDate(0, 0, -lookbackDays), end.UTC()
+	if s.Params == Dates {
+		from, last = truncDay(from), truncDay(last) // days count whole, the last one included
+	}
+	if !from.After(last) {
+		return "", false
+	}
+	return s.formatCursor(c.t), true
+}

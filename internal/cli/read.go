@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"source-oura/internal/config"
 	"source-oura/internal/oura"
@@ -28,7 +29,7 @@ func (r *run) read(ctx context.Context) int {
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
-	jobs, err := r.jobs(accountColumnName(cfg))
+	jobs, err := r.jobs(cfg)
 	if err != nil {
 		return fail(protocol.ConfigError, err.Error())
 	}
@@ -160,7 +161,8 @@ func accountColumnName(cfg *config.Config) string {
 // --catalog every stream is read; a catalog from discover gets its sync modes chosen here. Every
 // problem is a config error naming the file and the stream: an unknown stream, a sync mode the
 // stream does not support, or a state blob that cannot be read.
-func (r *run) jobs(account string) ([]streams.Job, error) {
+func (r *run) jobs(cfg *config.Config) ([]streams.Job, error) {
+	account := accountColumnName(cfg)
 	cat, err := r.catalog()
 	if err != nil {
 		return nil, err
@@ -197,7 +199,11 @@ func (r *run) jobs(account string) ([]streams.Job, error) {
 				if err := s.CheckState(blob); err != nil {
 					return nil, fmt.Errorf("state file %s: %w", r.args.state, err)
 				}
-				if c, future := s.FutureCursor(blob, r.env.Now()); future {
+				if c, after := s.CursorAfterEnd(blob, cfg.End, cfg.LookbackDays); after {
+					r.log.Warn().Msgf("state for %s holds cursor %s, after end_datetime %s in config file %s: nothing is read "+
+						"(state file %s); move end_datetime later, or reset the stream in Airbyte if the cursor is wrong",
+						s.Name, c, boundText(cfg.End), r.args.config, r.args.state)
+				} else if c, future := s.FutureCursor(blob, r.env.Now()); future {
 					r.log.Warn().Msgf("state for %s holds cursor %s, after today: nothing newer is read until then; "+
 						"reset the stream in Airbyte if this is wrong (state file %s)", s.Name, c, r.args.state)
 				}
@@ -383,4 +389,14 @@ func (r *run) warnUnusedState(state *protocol.InputState, selected map[string]bo
 	}
 	r.log.Warn().Msgf("state file %s has state for streams the catalog does not select, which is ignored: %s%s; "+
 		"check that it is this connection's state", r.args.state, strings.Join(unused, ", "), more)
+}
+
+// boundText writes end_datetime as the user likely wrote it: a date when it is the last instant
+// of a day (the config reads a date as that whole day), an RFC 3339 instant otherwise.
+func boundText(t time.Time) string {
+	t = t.UTC()
+	if next := t.Add(time.Nanosecond); next.Equal(next.Truncate(24 * time.Hour)) {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339)
 }

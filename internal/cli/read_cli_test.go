@@ -450,6 +450,31 @@ func TestFutureStateCursorIsWarned(t *testing.T) {
 	}
 }
 
+// TestStateCursorAfterEndIsWarned: a saved cursor after end_datetime makes the read fetch nothing
+// for that stream and exit 0; a WARN names the stream, the cursor and end_datetime, and says what
+// to do. A stream whose cursor lies before the end gets none.
+func TestStateCursorAfterEndIsWarned(t *testing.T) {
+	_, url := emulator(t)
+	config := writeJSON(t, "config.json", `{"api_key":"`+testToken+`","base_url":"`+url+`","start_datetime":"2026-10-01","end_datetime":"2026-11-10"}`)
+	state := writeJSON(t, "state.json", `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"daily_sleep"},"stream_state":{"cursor":"2026-11-25","v":1}}},
+	 {"type":"STREAM","stream":{"stream_descriptor":{"name":"daily_activity"},"stream_state":{"cursor":"2026-11-01","v":1}}}]`)
+	r := runCLI(t, "read", "--config", config, "--state", state)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.stdout)
+	}
+	want := "state for daily_sleep holds cursor 2026-11-25, after end_datetime 2026-11-10 in config file " + config +
+		": nothing is read (state file " + state + "); move end_datetime later, or reset the stream in Airbyte if the cursor is wrong"
+	var got []string
+	for _, w := range r.warnings() {
+		if strings.Contains(w, "end_datetime") {
+			got = append(got, w)
+		}
+	}
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("WARN lines %q\nwant %q", got, want)
+	}
+}
+
 // TestConfigWithAByteOrderMarkWorks: a config saved as "UTF-8 with BOM" passes check.
 func TestConfigWithAByteOrderMarkWorks(t *testing.T) {
 	_, url := emulator(t)
