@@ -437,3 +437,29 @@ func TestInvalidRecordsAreWrittenAndCounted(t *testing.T) {
 		t.Errorf("summary should count 2 schema warnings and 1 non-object: %q", summary)
 	}
 }
+
+// TestFailedWindowIsNamedWithoutStraySpace: a stream's error names what was being fetched as
+// "fetching <path> from X to Y: ..." and, for a collection without a range, "fetching <path>: ..."
+// (it read "fetching ring_configuration : fetching ...").
+func TestFailedWindowIsNamedWithoutStraySpace(t *testing.T) {
+	f := newFixture(t, 20, 1000, "personal") // neither the daily nor the ring_configuration scope
+	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-04-10T00:00:00Z","end_datetime":"2025-04-20"}`, token, f.url)
+	out := f.read(t, cfg, catalogOf(fullRefresh, "ring_configurations", "daily_sleep"), "")
+	want := map[string]string{
+		"ring_configurations": "fetching ring_configuration: fetching ",
+		"daily_sleep":         "fetching daily_sleep from 2025-04-10 to 2025-04-20: fetching ",
+	}
+	for _, m := range out.msgs {
+		if m.Trace == nil || m.Trace.Error == nil || m.Trace.Error.StreamDescriptor == nil {
+			continue
+		}
+		name := m.Trace.Error.StreamDescriptor.Name
+		if w, ok := want[name]; !ok || !strings.Contains(m.Trace.Error.Message, w) || strings.Contains(m.Trace.Error.Message, " : ") {
+			t.Errorf("%s: error %q; want it to hold %q and no \" : \"", name, m.Trace.Error.Message, w)
+		}
+		delete(want, name)
+	}
+	if len(want) > 0 {
+		t.Errorf("no stream error for %v\n%s", want, out.raw)
+	}
+}

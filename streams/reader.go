@@ -552,7 +552,7 @@ func (r *Reader) fetchWindow(ctx context.Context, run *streamRun, w window, f *w
 		}
 		if err != nil && ctx.Err() == nil {
 			// Records of the page before the error still go out; then the error.
-			b.err = fmt.Errorf("fetching %s %s: %w", s.Path, describeWindow(w), err)
+			b.err = fmt.Errorf("fetching %s%s: %w", s.Path, describeWindow(w), err)
 			f.inFlight.Add(1)
 			select {
 			case f.ch <- b:
@@ -608,14 +608,16 @@ func (r *Reader) writeBatch(run *streamRun, b batch, w *window, lastDay *cursor)
 	return b.err
 }
 
+// describeWindow is " from X to Y" for a window with a range, with its leading space, and ""
+// for an undated collection, so that "fetching <path><window>: ..." reads right either way.
 func describeWindow(w window) string {
 	if w.from.IsZero() {
 		return ""
 	}
 	if _, ok := w.query["start_datetime"]; ok {
-		return fmt.Sprintf("from %s to %s", w.query.Get("start_datetime"), w.query.Get("end_datetime"))
+		return fmt.Sprintf(" from %s to %s", w.query.Get("start_datetime"), w.query.Get("end_datetime"))
 	}
-	return fmt.Sprintf("from %s to %s", w.from.Format(dayLayout), w.to.Format(dayLayout))
+	return fmt.Sprintf(" from %s to %s", w.from.Format(dayLayout), w.to.Format(dayLayout))
 }
 
 // pageDone runs once a page has been read to its end and its records written. Date
