@@ -5,6 +5,8 @@
 package netpolicy
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +25,16 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// nonASCII returns the first character of host outside ASCII, if any.
+func nonASCII(host string) (rune, bool) {
+	for _, r := range host {
+		if r > 0x7f {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // URLError is a URL the connector refuses. Field names the setting it came from (base_url,
@@ -67,6 +79,12 @@ func CheckURL(field, raw string) (*url.URL, error) {
 		return nil, fail(shown, "must not carry a fragment; remove the part from #")
 	}
 	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		if r, ok := nonASCII(u.Hostname()); ok {
+			// "lоcalhost" with a Cyrillic о looks like localhost; the plain refusal would look wrong.
+			return nil, fail(shown, fmt.Sprintf("uses plain http, allowed only for localhost, 127.0.0.0/8 and ::1, and its host "+
+				"%q is not localhost: it holds the non-ASCII letter %q (%U), which only looks like an ASCII one; type the host "+
+				"in plain ASCII, or use https", u.Hostname(), r, r))
+		}
 		return nil, fail(shown, "uses plain http; use https (http is allowed only for localhost, 127.0.0.0/8 and ::1)")
 	}
 	u.Host = strings.ToLower(u.Host)
@@ -224,4 +242,33 @@ func Apply(c *http.Client, field string, maxHops int) {
 	if c.Transport == nil {
 		c.Transport = NewTransport()
 	}
+}
+
+// errHTTPToHTTPS is the text net/http gives when an https request meets a plain-HTTP server. net/http does
+// not export that error, so it is matched by its text; the TLS error it replaces is matched by type below.
+const errHTTPToHTTPS = "server gave HTTP response to HTTPS client"
+
+// WrongProtocol reports a TLS handshake that met a server speaking something else: only an https URL
+// pointing at a plain-HTTP (or non-HTTP) port does that, and asking again would meet the same server. Every
+// client of the connector (base_url, credentials.token_url) uses this one test, so that the same mistake in
+// either field is a config error rather than a "try again later".
+func WrongProtocol(err error) bool {
+	if err == nil {
+		return false
+	}
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) {
+		return true
+	}
+	return strings.Contains(err.Error(), errHTTPToHTTPS)
+}
+
+// BadCertificate reports a server certificate that did not verify (unknown authority, wrong host name,
+// expired): it will not verify later either, so retrying cannot help.
+func BadCertificate(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var uaerr x509.UnknownAuthorityError
+	var herr x509.HostnameError
+	var cerr x509.CertificateInvalidError
+	return errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &herr) || errors.As(err, &cerr)
 }

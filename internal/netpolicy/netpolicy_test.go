@@ -44,6 +44,8 @@ func TestBaseURLNormalisesAndRefuses(t *testing.T) {
 		"https://api.ouraring.com/#frag":   {refusal: "fragment"},
 		"https://u:hunter22@api.oura.com":  {refusal: "user name or password"},
 		"http://localhost.evil.example:80": {refusal: "plain http"},
+		// A Cyrillic о (U+043E) in place of the o: the refusal says why it is not localhost.
+		"http://l\u043ecalhost:8080": {refusal: "host \"l\u043ecalhost\" is not localhost: it holds the non-ASCII letter '\u043e' (U+043E)"},
 	} {
 		got, err := BaseURL("base_url", raw)
 		if want.refusal == "" {
