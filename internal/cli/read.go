@@ -195,6 +195,12 @@ func (r *run) jobs(cfg *config.Config) ([]streams.Job, error) {
 			job.Schema = cs.Stream.JSONSchema
 		}
 		if cs.SyncMode == protocol.Incremental {
+			if len(cs.CursorField) > 0 && !slices.Equal(cs.CursorField, []string{s.Cursor}) {
+				// The reader keeps its own cursor (source_defined_cursor in discover); saying nothing
+				// would let a user believe the sync follows the field they chose.
+				r.log.Warn().Msgf("catalog file %s: stream %s has cursor_field %q, but its cursor is source-defined (%q) and the "+
+					"given one is ignored; leave cursor_field out or set it to [%q]", r.args.catalog, s.Name, cs.CursorField, s.Cursor, s.Cursor)
+			}
 			if blob, ok := state.Get(desc); ok {
 				if err := s.CheckState(blob); err != nil {
 					return nil, fmt.Errorf("state file %s: %w", r.args.state, err)

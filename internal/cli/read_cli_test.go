@@ -475,6 +475,40 @@ func TestStateCursorAfterEndIsWarned(t *testing.T) {
 	}
 }
 
+// TestForeignCursorFieldIsWarned: a catalog that sets a cursor_field other than the stream's own
+// gets one WARN per such stream saying the cursor is source-defined and the given one ignored; a
+// cursor_field equal to the stream's, or none, gets none.
+func TestForeignCursorFieldIsWarned(t *testing.T) {
+	_, url := emulator(t)
+	stream := func(name, cursor string) string {
+		cf := ""
+		if cursor != "" {
+			cf = `,"cursor_field":[` + cursor + `]`
+		}
+		return `{"stream":{"name":"` + name + `","json_schema":{},"supported_sync_modes":["full_refresh","incremental"]},"sync_mode":"incremental"` +
+			cf + `,"destination_sync_mode":"append"}`
+	}
+	catalog := writeJSON(t, "catalog.json", `{"streams":[`+stream("daily_sleep", `"score"`)+`,`+stream("daily_activity", `"day"`)+`,`+
+		stream("heart_rate", `"bpm"`)+`,`+stream("workouts", "")+`]}`)
+	r := runCLI(t, "read", "--config", configFor(t, url, testToken), "--catalog", catalog)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d:\n%s", r.code, r.stdout)
+	}
+	var got []string
+	for _, w := range r.warnings() {
+		if strings.Contains(w, "cursor_field") {
+			got = append(got, w)
+		}
+	}
+	want := []string{
+		"catalog file " + catalog + `: stream daily_sleep has cursor_field ["score"], but its cursor is source-defined ("day") and the given one is ignored; leave cursor_field out or set it to ["day"]`,
+		"catalog file " + catalog + `: stream heart_rate has cursor_field ["bpm"], but its cursor is source-defined ("timestamp") and the given one is ignored; leave cursor_field out or set it to ["timestamp"]`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("WARN lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestConfigWithAByteOrderMarkWorks: a config saved as "UTF-8 with BOM" passes check.
 func TestConfigWithAByteOrderMarkWorks(t *testing.T) {
 	_, url := emulator(t)
