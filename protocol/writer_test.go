@@ -192,3 +192,45 @@ func TestWriteErrorSticks(t *testing.T) {
 		t.Fatal("later writes must fail too")
 	}
 }
+
+// TestLogFieldsReadAsWritten: a field value is quoted when it holds a space, quote, = or control
+// character, and keeps & < > as they are: a --debug query reads a=1&b=2, not a=1\u0026b=2.
+func TestLogFieldsReadAsWritten(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(fixedWriter(&buf), false)
+	log.Info().Str("query", "end_date=2026-11-30&start_date=2026-11-01").Str("body", "<html>").Msg("Oura request")
+	var m Message
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if want := `Oura request query="end_date=2026-11-30&start_date=2026-11-01" body=<html>`; m.Log == nil || m.Log.Message != want {
+		t.Errorf("got %+v, want %q", m.Log, want)
+	}
+}
+
+// TestHeldLogsReleaseOrDrop: held events reach the writer only on Release, in order and at their
+// level; Drop forgets them.
+func TestHeldLogsReleaseOrDrop(t *testing.T) {
+	var buf bytes.Buffer
+	w := fixedWriter(&buf)
+	var h HeldLogs
+	log := h.Logger(false)
+	log.Warn().Msg("first")
+	log.Info().Str("k", "v").Msg("second")
+	log.Debug().Msg("dropped: not debug")
+	if buf.Len() != 0 {
+		t.Fatalf("held events were written before Release: %s", buf.String())
+	}
+	h.Release(w)
+	want := `{"type":"LOG","log":{"level":"WARN","message":"first"}}` + "\n" + `{"type":"LOG","log":{"level":"INFO","message":"second k=v"}}` + "\n"
+	if buf.String() != want {
+		t.Errorf("released:\n%s\nwant\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	log.Warn().Msg("third")
+	h.Drop()
+	h.Release(w)
+	if buf.Len() != 0 {
+		t.Errorf("a dropped event was written: %s", buf.String())
+	}
+}
