@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -227,7 +228,8 @@ func (a App) post(ctx context.Context, grant string, form url.Values, grantSecre
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := a.client().Do(req)
+	c := a.client()
+	resp, err := c.Do(req)
 	if re, ok := netpolicy.AsRedirect(err); ok {
 		e := fail(re.Status, Refused) // the token URL is wrong; asking again will not help
 		e.Err = re
@@ -235,6 +237,15 @@ func (a App) post(ctx context.Context, grant string, form url.Values, grantSecre
 	}
 	if err != nil {
 		e := fail(0, Transient)
+		if netpolicy.WrongProtocol(err) || netpolicy.BadCertificate(err) {
+			// The same server will answer the same way: the token URL is wrong (https:// at a
+			// plain-HTTP port) or its certificate is not trusted here. The same test as base_url's.
+			e.Kind = Refused
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			e.Timeout = c.Timeout
+		}
 		e.Err = oura.RedactError(err, secrets...)
 		return Tokens{}, e
 	}

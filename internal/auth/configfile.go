@@ -310,6 +310,32 @@ func UpdateFile(path string, t Tokens, warn func(string)) error {
 	return replace(path, target, info, updated, warn)
 }
 
+// ReadTokens reads the OAuth tokens saved in the config file at path as it is now (bounded, and
+// without blocking on a FIFO, as UpdateFile reads it). An expiry that is not RFC 3339 is left
+// zero (unknown), as the config itself would refuse it.
+func ReadTokens(path string) (Tokens, error) {
+	data, _, err := readConfigFile(path)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("re-reading %s: %w", path, unwrapPath(err))
+	}
+	var doc struct {
+		Credentials struct {
+			RefreshToken string `json:"refresh_token"`
+			AccessToken  string `json:"access_token"`
+			Expiry       string `json:"token_expiry_date"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return Tokens{}, fmt.Errorf("re-reading %s: %w", path, err)
+	}
+	c := doc.Credentials
+	t := Tokens{RefreshToken: strings.TrimSpace(c.RefreshToken), AccessToken: strings.TrimSpace(c.AccessToken)}
+	if exp, err := time.Parse(time.RFC3339, c.Expiry); err == nil {
+		t.Expiry = exp
+	}
+	return t, nil
+}
+
 // WriteFile writes data to the file at path, creating it with newMode (0600 for a config) or
 // replacing it. An existing file is replaced as UpdateFile does: a reader sees the old file or
 // the new one, never a mix, where the folder allows a rename; its owner and group are kept; its

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +65,9 @@ type Consent struct {
 	Output string
 	// URL is the consent page address the user opens.
 	URL string
+	// FromOutput names the settings taken from the existing Output file because no flag gave them
+	// (base_url, credentials.token_url, credentials.oauth_app_type), for the command to report.
+	FromOutput []string
 
 	tokenURLSet  bool
 	secretFrom   string
@@ -87,12 +92,21 @@ func NewConsent(o ConsentOptions, defaultBase string) (*Consent, error) {
 	if strings.TrimSpace(o.ClientID) == "" {
 		return nil, errors.New("--client-id must not be empty; copy the client id from your Oura API application")
 	}
+	output := o.Output
+	if output == "" {
+		output = DefaultOutput
+	}
+	from := outputSettings(output, &o)
+	c.AppType, c.FromOutput = o.AppType, from
 	if c.AppType == "" {
 		c.AppType = AppCloud
 	}
 	base := defaultBase
 	if o.BaseURL != "" {
 		if _, err := netpolicy.CheckURL("base URL", o.BaseURL); err != nil {
+			if slices.Contains(from, "base_url") {
+				return nil, fmt.Errorf("base_url in --output %s: %w; fix it there or pass --base-url", output, err)
+			}
 			return nil, err
 		}
 		base = strings.TrimRight(o.BaseURL, "/")
@@ -131,6 +145,46 @@ func NewConsent(o ConsentOptions, defaultBase string) (*Consent, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// outputSettings fills the endpoints that no flag gave (o.BaseURL, o.TokenURL, o.AppType) from the
+// existing config file at output, so that new tokens are asked from the service that file already
+// talks to, and returns the names of the settings it took. A file that is missing or cannot be
+// read gives nothing: checkOutput reports what is wrong with it.
+func outputSettings(output string, o *ConsentOptions) []string {
+	if o.BaseURL != "" && o.TokenURL != "" && o.AppType != "" {
+		return nil
+	}
+	data, _, err := readConfigFile(output)
+	if err != nil {
+		return nil
+	}
+	var doc struct {
+		BaseURL     string `json:"base_url"`
+		Credentials struct {
+			TokenURL string `json:"token_url"`
+			AppType  string `json:"oauth_app_type"`
+		} `json:"credentials"`
+	}
+	if json.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	var from []string
+	for _, f := range []struct {
+		name      string
+		file      string
+		flagValue *string
+	}{
+		{"base_url", doc.BaseURL, &o.BaseURL},
+		{"credentials.token_url", doc.Credentials.TokenURL, &o.TokenURL},
+		{"credentials.oauth_app_type", doc.Credentials.AppType, &o.AppType},
+	} {
+		if v := strings.TrimSpace(f.file); v != "" && *f.flagValue == "" {
+			*f.flagValue = v
+			from = append(from, f.name)
+		}
+	}
+	return from
 }
 
 // SetClientSecret gives the flow its client secret, which the auth command asks for only after
@@ -321,7 +375,10 @@ func (c *Consent) ReadPasted(ctx context.Context, in io.Reader, announce func(ne
 	if errors.Is(err, ErrCancelled) {
 		return "", err
 	}
-	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
+	if errors.Is(err, io.EOF) && strings.TrimSpace(line) == "" {
+		return "", errors.New("stdin closed before a code was pasted; paste the code from the consent page, or use --code")
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("reading the pasted code: %w", err)
 	}
 	s := strings.TrimSpace(line)

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
+	"source-oura/internal/netpolicy"
 	"source-oura/internal/oura"
 	"source-oura/protocol"
 )
@@ -20,8 +22,8 @@ const (
 	Revoked Kind = iota + 1
 	// BadClient: Oura does not know the client id or the secret does not match (invalid_client or 401).
 	BadClient
-	// Refused: Oura answered with another client error or a redirect, which usually means the token URL
-	// is wrong.
+	// Refused: Oura answered with another client error or a redirect, or the server at an https token URL
+	// does not speak TLS or has a certificate that does not verify: the token URL is wrong.
 	Refused
 	// Transient: no answer, a 5xx, a 429 or an unusable body; trying again later may work.
 	Transient
@@ -71,6 +73,9 @@ type Error struct {
 	EarlierAnswerLost bool
 	// Err is the transport error behind a Transient failure, already free of secrets.
 	Err error
+	// Timeout is set when the endpoint did not answer at all within the HTTP client's timeout, which
+	// it holds: the request may have reached Oura, which then spent the refresh token sent.
+	Timeout time.Duration
 	// SecretFrom is set by the auth command, whose user typed flags rather than wrote a config
 	// file: where the client secret came from (the environment variable, the prompt, the flag).
 	// The advice then names the command's flags instead of the config fields, which the same
@@ -111,6 +116,9 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "Oura did not accept the OAuth client (%s): check %s against your Oura API application",
 			e.said(), check)
 	case Refused:
+		if e.wrongServer(&b) {
+			return b.String()
+		}
 		check := "credentials.token_url (default: the base URL + /oauth/token"
 		if e.SecretFrom != "" {
 			check = "--token-url and --app-type (default: the token endpoint of --app-type"
@@ -118,9 +126,43 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "the token endpoint %s refused to exchange %s (%s): check %s; apps from Oura's newer "+
 			"developer portal use %s)", e.TokenURL, what, e.said(), check, newPortalTokenURL)
 	default:
+		if e.Timeout > 0 {
+			fmt.Fprintf(&b, "the token endpoint %s did not answer within %s (%s)", e.TokenURL, e.Timeout, e.said())
+			if e.Grant == grantCode {
+				b.WriteString(": run `source-oura auth` again later; the authorization code may be spent")
+				return b.String()
+			}
+			// Kept for the next run: the request may have reached Oura, which then rotated the token.
+			b.WriteString(": try again later. Oura may have issued a new refresh token in the answer that never " +
+				"came; if the next run reports invalid_grant, run `source-oura auth` again, or authenticate it " +
+				"again in the Airbyte source's settings")
+			return b.String()
+		}
 		fmt.Fprintf(&b, "could not exchange %s at %s (%s): try again later", what, e.TokenURL, e.said())
 	}
 	return b.String()
+}
+
+// wrongServer writes the advice for a token URL whose server cannot be the token endpoint however
+// often it is asked: an https URL at a server that does not speak TLS, or a certificate that does
+// not verify (netpolicy's tests, the same as for base_url). It reports whether it wrote anything.
+func (e *Error) wrongServer(b *strings.Builder) bool {
+	field, example := "credentials.token_url", "unset it to use the base URL + /oauth/token"
+	if e.SecretFrom != "" {
+		field, example = "--token-url and --base-url", "leave --token-url out to use Oura's"
+	}
+	switch {
+	case netpolicy.WrongProtocol(e.Err):
+		fmt.Fprintf(b, "the token endpoint %s starts with https:// but the server there answered in another "+
+			"protocol (plain HTTP?) (%s): check %s (%s; http:// only for a local emulator without TLS)",
+			e.TokenURL, e.said(), field, example)
+	case netpolicy.BadCertificate(e.Err):
+		fmt.Fprintf(b, "the TLS certificate of the token endpoint %s could not be verified (%s): check %s; a proxy "+
+			"or emulator needs a certificate this machine trusts", e.TokenURL, e.said(), field)
+	default:
+		return false
+	}
+	return true
 }
 
 // said renders what the endpoint answered: status, OAuth code and explanation, or the transport error.

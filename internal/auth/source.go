@@ -42,6 +42,12 @@ type Source struct {
 	failed    *Error // a refresh failure that only the user can fix; every later call returns it
 	rejected  int    // refreshes made because of a 401
 	lost      bool   // a refresh got no answer, so Oura may have rotated the token without telling us
+	// silent is the refresh that timed out: every later call returns it at once, because each new
+	// request to an endpoint that does not answer costs a whole timeout (once per stream or scope
+	// probe) and may spend a refresh token that the lost answer already replaced.
+	silent *Error
+	// reload, when set, reads the tokens saved in the config file now (see ReloadFrom).
+	reload func() (Tokens, error)
 
 	// classicRefusal is the classic endpoint's 400 invalid_request when failed comes from the
 	// fallback endpoint, so that the error says both were tried.
@@ -68,6 +74,16 @@ func NewSource(app App, start Tokens, onRotate func(Tokens) error) (*Source, err
 		s.refreshAt = start.Expiry.Add(-RefreshMargin)
 	}
 	return s, nil
+}
+
+// ReloadFrom gives the Source a way to read the tokens saved in the config file as it is now. When
+// Oura refuses a refresh token as already used, another run sharing the file (two syncs started
+// together) may have spent it and saved its successor there: the Source then takes the file's
+// tokens and tries once more instead of failing. Call it before the Source is used.
+func (s *Source) ReloadFrom(read func() (Tokens, error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reload = read
 }
 
 // Tokens returns the tokens the Source holds now.
@@ -100,7 +116,7 @@ func (s *Source) Refresh(ctx context.Context, rejected string) (string, error) {
 	if rejected != s.cur.AccessToken && s.usable() {
 		return s.cur.AccessToken, nil
 	}
-	if s.failed == nil {
+	if s.failed == nil && s.silent == nil {
 		if s.rejected >= maxRejectedRefreshes {
 			return "", fmt.Errorf("not refreshing again: Oura rejected %d access tokens fresh from its token "+
 				"endpoint; check that credentials.token_url and base_url belong to the same Oura service: %w",
@@ -147,6 +163,10 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 		// answer, once per stream.
 		return s.failure(s.failed)
 	}
+	if s.silent != nil {
+		e := *s.silent
+		return &e
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("not refreshing the access token: %w", err)
 	}
@@ -160,6 +180,12 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 		errors.As(err, &classic)
 		t, err = s.refreshAtFallback(ctx, classic)
 	}
+	if err != nil && classic == nil && spent(err) && s.reload != nil {
+		var adopted bool
+		if t, adopted, err = s.retryFromFile(ctx, err); adopted {
+			return nil
+		}
+	}
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
@@ -170,6 +196,15 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 			// No answer, or a 200 that could not be read: Oura may have rotated the token anyway.
 			if e.Status == 0 || e.Status == http.StatusOK {
 				s.lost = true
+			}
+			if e.Timeout > 0 {
+				silent := *e
+				s.silent = &silent
+				if s.app.Warn != nil {
+					s.app.Warn(fmt.Sprintf("the token endpoint %s did not answer within %s; it is not asked again "+
+						"in this run, so everything that needs an access token now fails at once instead of waiting "+
+						"%s more each time", e.TokenURL, e.Timeout, e.Timeout))
+				}
 			}
 		default:
 			e.EarlierAnswerLost = s.lost && e.Kind == Revoked
@@ -190,6 +225,58 @@ func (s *Source) refreshLocked(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// reloadTries and reloadWait bound the re-reads of the config file after a refresh token was
+// refused as spent: a spent token costs a run at most reloadWait more before its error.
+const (
+	reloadTries = 10
+	reloadWait  = time.Second
+)
+
+// spent reports Oura's answer to a refresh token that was already used (or revoked).
+func spent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Grant == grantRefresh && e.Kind == Revoked
+}
+
+// retryFromFile runs after Oura refused the refresh token as spent (refusal). If the config file
+// now holds another refresh token, a run sharing the file spent ours and saved its successor: the
+// file's access token is used as it is when it is good for at least RefreshMargin (adopted: no
+// refresh is needed, and none is spent), else the refresh is tried once more with the file's
+// refresh token. Otherwise, or when the file cannot be read, refusal is returned unchanged.
+func (s *Source) retryFromFile(ctx context.Context, refusal error) (t Tokens, adopted bool, err error) {
+	// The run that spent the token saves its successor only after Oura answered it, so its
+	// write may land a moment after our refusal: the file is read a few times, within reloadWait.
+	var file Tokens
+	for i := 0; ; i++ {
+		var rerr error
+		file, rerr = s.reload()
+		if rerr == nil && file.RefreshToken != "" && file.RefreshToken != s.cur.RefreshToken {
+			break
+		}
+		if rerr != nil || i == reloadTries-1 {
+			return Tokens{}, false, refusal
+		}
+		time.Sleep(reloadWait / reloadTries)
+	}
+	warn := func(what string) {
+		if s.app.Warn != nil {
+			s.app.Warn("Oura refused the refresh token as already used, and the config file holds a newer one, " +
+				"saved by another run sharing the file: " + what)
+		}
+	}
+	now := s.app.now()
+	if file.AccessToken != "" && file.AccessToken != s.cur.AccessToken && !file.Expiry.IsZero() &&
+		now.Before(file.Expiry.Add(-RefreshMargin)) {
+		warn("using its access token")
+		s.cur, s.refreshAt = file, file.Expiry.Add(-RefreshMargin)
+		return Tokens{}, true, nil
+	}
+	warn("refreshing once more with it")
+	s.cur.RefreshToken = file.RefreshToken
+	t, err = s.app.refresh(ctx, file.RefreshToken)
+	return t, false, err
 }
 
 // failure returns a fresh copy of a stored failure, because callers fill in fields of the

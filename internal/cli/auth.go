@@ -46,6 +46,10 @@ func (r *run) tokenSource(cfg *config.Config) (oura.TokenSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config field \"credentials\": %w", err)
 	}
+	if path := r.args.config; path != "" {
+		// Another run sharing the file may spend the refresh token and save its successor there.
+		src.ReloadFrom(func() (auth.Tokens, error) { return auth.ReadTokens(path) })
+	}
 	return src, nil
 }
 
@@ -112,6 +116,9 @@ func (r *run) auth(ctx context.Context) int {
 	if err != nil {
 		_ = r.out.Error(protocol.ConfigError, "source-oura auth: "+err.Error(), "", nil)
 		return ExitUsage
+	}
+	if len(c.FromOutput) > 0 {
+		r.log.Info().Msgf("using %s from the existing %s (flags override them)", strings.Join(c.FromOutput, ", "), c.Output)
 	}
 	secret, from, err := r.clientSecret(ctx)
 	if err != nil {

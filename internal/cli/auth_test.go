@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -585,7 +586,7 @@ func TestAuthCommandRefusals(t *testing.T) {
 			[]string{"--paste", "--client-secret", oauthClientSecret}, "another sign-in", 0},
 		{"user declined", auth.DefaultRedirectURI + "?error=access_denied\n",
 			[]string{"--paste", "--client-secret", oauthClientSecret}, "access_denied", 0},
-		{"nothing pasted", "", []string{"--paste", "--client-secret", oauthClientSecret}, "reading the pasted code", 0},
+		{"nothing pasted", "", []string{"--paste", "--client-secret", oauthClientSecret}, "stdin closed before a code was pasted; paste the code from the consent page, or use --code", 0},
 		{"redirect elsewhere", "", []string{"--redirect-uri", "https://example.com/cb", "--client-secret", oauthClientSecret}, "--paste", 0},
 		{"plain http token URL", "", []string{"--token-url", "http://example.com/token", "--client-secret", oauthClientSecret}, "plain http", ExitUsage},
 	} {
@@ -1088,7 +1089,9 @@ func TestAuthWrongSecretNamesWhatWasTyped(t *testing.T) {
 // failingStdout accepts nothing: every write fails as a closed pipe or a full disk does.
 type failingStdout struct{}
 
-func (failingStdout) Write([]byte) (int, error) { return 0, errors.New("write /dev/stdout: no space left on device") }
+func (failingStdout) Write([]byte) (int, error) {
+	return 0, errors.New("write /dev/stdout: no space left on device")
+}
 
 // TestRotatedTokenIsSavedWhenStdoutFails: Oura spends the old refresh token when it issues a new
 // one, so the new one must be written somewhere before anything can go wrong. With stdout failing
@@ -1110,5 +1113,187 @@ func TestRotatedTokenIsSavedWhenStdoutFails(t *testing.T) {
 	r := f.read(t, cfgPath, catalog)
 	if r.code != ExitOK || recordCount(r) == 0 {
 		t.Fatalf("the next read with the saved config: exit %d, %d records\n%s", r.code, recordCount(r), r.stdout)
+	}
+}
+
+// oauthConfigWithTokenURL writes an OAuth config whose credentials.token_url is tokenURL.
+func (f *oauthFixture) oauthConfigWithTokenURL(t *testing.T, refresh, tokenURL string) string {
+	t.Helper()
+	p := f.configFile(t, "config.json", refresh, "")
+	doc, _ := os.ReadFile(p)
+	doc = bytes.Replace(doc, []byte(`"auth_type": "oauth2.0",`), []byte(`"auth_type": "oauth2.0", "token_url": "`+tokenURL+`",`), 1)
+	if err := os.WriteFile(p, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSilentTokenEndpointFailsFastForTheWholeRun: a token endpoint that accepts the connection and
+// never answers costs one timeout per run, not one per scope probe (check) or per stream (read):
+// after the first refresh timed out every later one fails at once, with one token request made,
+// a WARN, and a message that says what happened and what to do if the next run meets invalid_grant.
+func TestSilentTokenEndpointFailsFastForTheWholeRun(t *testing.T) {
+	const timeout = 400 * time.Millisecond
+	f := newOAuthFixture(t)
+	var calls atomic.Int64
+	gone := make(chan struct{})
+	silent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body) // then the server notices the client leave
+		select {
+		case <-r.Context().Done():
+		case <-gone:
+		}
+	}))
+	t.Cleanup(silent.Close)
+	t.Cleanup(func() { close(gone) }) // runs first: no handler outlives the test
+	rt := f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...)
+	cfg := f.oauthConfigWithTokenURL(t, rt, silent.URL+"/oauth/token")
+	env := Env{Now: f.clock.Now, HTTPClient: &http.Client{Timeout: timeout}}
+
+	for _, tc := range []struct {
+		name string
+		argv []string
+	}{
+		{"check", []string{"check", "--config", cfg}},
+		{"read", []string{"read", "--config", cfg, "--catalog", oauthCatalog(t, f.dir)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls.Store(0)
+			start := time.Now()
+			r := runEnv(t, env, tc.argv...)
+			took := time.Since(start)
+			if n := calls.Load(); n != 1 {
+				t.Errorf("%d token requests, want 1: each one waits the whole timeout", n)
+			}
+			if took > timeout+3*time.Second {
+				t.Errorf("took %s with a %s token timeout", took, timeout)
+			}
+			errs := r.errors()
+			if r.code != ExitFailure || len(errs) == 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stdout)
+			}
+			last := errs[len(errs)-1]
+			if last.FailureType != protocol.TransientError {
+				t.Errorf("failure_type %s, want transient_error", last.FailureType)
+			}
+			for _, e := range errs {
+				if !strings.Contains(e.Message, "did not answer within "+timeout.String()) &&
+					!strings.Contains(e.Message, "streams did not sync") {
+					t.Errorf("error lacks the timeout: %s", e.Message)
+				}
+			}
+			if !strings.Contains(string(r.stdout), "invalid_grant, run `source-oura auth` again") {
+				t.Errorf("no advice for a next run that meets invalid_grant:\n%s", r.stdout)
+			}
+			warned := 0
+			for _, w := range logsAt(r, protocol.LevelWarn) {
+				if strings.Contains(w, "is not asked again") {
+					warned++
+				}
+			}
+			if warned != 1 {
+				t.Errorf("%d WARN lines about the silent endpoint, want 1:\n%s", warned, r.stdout)
+			}
+			t.Logf("%s: %s, %d token request(s)", tc.name, took.Round(time.Millisecond), calls.Load())
+		})
+	}
+}
+
+// TestHTTPSTokenURLAtAPlainHTTPServerIsAConfigError: https:// in credentials.token_url at a
+// server without TLS is the user's mistake, as the same in base_url is: a config_error that names
+// credentials.token_url, not "try again later".
+func TestHTTPSTokenURLAtAPlainHTTPServerIsAConfigError(t *testing.T) {
+	f := newOAuthFixture(t)
+	rt := f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...)
+	cfg := f.oauthConfigWithTokenURL(t, rt, strings.Replace(f.url, "http://", "https://", 1)+"/oauth/token")
+	r := runEnv(t, Env{Now: f.clock.Now}, "check", "--config", cfg)
+	statuses := r.ofType(protocol.TypeConnectionStatus)
+	var msg string
+	for _, e := range r.errors() {
+		if e.FailureType == protocol.TransientError {
+			t.Errorf("transient_error: %s", e.Message)
+		}
+		msg = e.Message
+	}
+	if len(statuses) == 1 {
+		msg = statuses[0].ConnectionStatus.Message
+		if statuses[0].ConnectionStatus.Status != protocol.StatusFailed {
+			t.Errorf("status %s", statuses[0].ConnectionStatus.Status)
+		}
+	}
+	if r.code != ExitOK || !strings.Contains(msg, "credentials.token_url") || !strings.Contains(msg, "plain HTTP") ||
+		strings.Contains(msg, "try again later") {
+		t.Errorf("exit %d, message %q\n%s", r.code, msg, r.stdout)
+	}
+	if n := f.tokenRequests(); n != 0 {
+		t.Errorf("%d token requests reached the handler", n)
+	}
+}
+
+// TestParallelReadsOnOneConfigFileBothSucceed: two reads started together with one config file
+// race for the same single-use refresh token. The loser's refresh is refused as already used; it
+// re-reads the file, finds the token the winner saved there, and goes on instead of telling the
+// user to authorize again. Afterwards the file holds a refresh token that works.
+func TestParallelReadsOnOneConfigFileBothSucceed(t *testing.T) {
+	f := newOAuthFixture(t)
+	rt := f.srv.IssueRefreshToken(oauthClientID, ouraemu.AllScopes...)
+	cfg := f.configFile(t, "config.json", rt, "")
+	catalog := oauthCatalog(t, f.dir)
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = f.read(t, cfg, catalog)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != ExitOK || recordCount(r) == 0 {
+			t.Errorf("read %d: exit %d, %d records\n%s", i, r.code, recordCount(r), r.stdout)
+		}
+	}
+	// The file's refresh token works: a third read refreshes with it.
+	doc, _ := os.ReadFile(cfg)
+	var saved struct {
+		Credentials struct {
+			RefreshToken string `json:"refresh_token"`
+			AccessToken  string `json:"access_token"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal(doc, &saved); err != nil || saved.Credentials.RefreshToken == rt {
+		t.Fatalf("file after the race (%v):\n%s", err, doc)
+	}
+	f.srv.RevokeAccessTokens()
+	if r := f.read(t, cfg, catalog); r.code != ExitOK {
+		t.Errorf("a later read with the file: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestAuthUsesTheEndpointsOfTheConfigItUpdates: auth --output naming a config that already sets
+// base_url and credentials.token_url exchanges the code there (not at Oura), with an INFO line.
+func TestAuthUsesTheEndpointsOfTheConfigItUpdates(t *testing.T) {
+	f := newOAuthFixture(t)
+	out := filepath.Join(f.dir, "config.json")
+	existing := fmt.Sprintf("{\n  \"base_url\": %q,\n  \"credentials\": {\"auth_type\": \"oauth2.0\", \"token_url\": %q},\n  \"start_datetime\": \"2024-01-01\"\n}\n",
+		f.url, f.url+"/oauth/token")
+	if err := os.WriteFile(out, []byte(existing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code := f.srv.NewAuthCode(oauthClientID, auth.DefaultRedirectURI, ouraemu.AllScopes...)
+	r := runEnv(t, Env{Now: f.clock.Now}, "auth", "--code", code,
+		"--client-id", oauthClientID, "--client-secret", oauthClientSecret, "--output", out)
+	if r.code != ExitOK || f.tokenRequests() != 1 {
+		t.Fatalf("exit %d, %d token requests\n%s", r.code, f.tokenRequests(), r.stdout)
+	}
+	infos := strings.Join(logsAt(r, protocol.LevelInfo), "\n")
+	if !strings.Contains(infos, "using base_url, credentials.token_url from the existing "+out) {
+		t.Errorf("no INFO line naming what was taken from %s:\n%s", out, infos)
+	}
+	if r := runEnv(t, Env{Now: f.clock.Now}, "check", "--config", out); r.code != ExitOK ||
+		r.ofType(protocol.TypeConnectionStatus)[0].ConnectionStatus.Status != protocol.StatusSucceeded {
+		t.Errorf("check with the updated config:\n%s", r.stdout)
 	}
 }

@@ -2,8 +2,6 @@ package oura
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
+
+	"source-oura/internal/netpolicy"
 )
 
 // maxBody bounds the bytes read of one success body, after decompression. Bodies are never held whole
@@ -156,32 +155,14 @@ func networkError(err error) *Error {
 }
 
 // retryableTransportError reports whether retrying can help: certificate problems and a server that does not
-// speak TLS at an https base_url will not go away.
+// speak TLS at an https base_url will not go away. The tests of the error live in netpolicy, shared with the
+// token client.
 func retryableTransportError(err error) bool {
-	var verr *tls.CertificateVerificationError
-	var uaerr x509.UnknownAuthorityError
-	var herr x509.HostnameError
-	var cerr x509.CertificateInvalidError
-	return !errors.As(err, &verr) && !errors.As(err, &uaerr) && !errors.As(err, &herr) && !errors.As(err, &cerr) &&
-		!wrongProtocol(err)
+	return !netpolicy.BadCertificate(err) && !netpolicy.WrongProtocol(err)
 }
 
-// errHTTPToHTTPS is the text net/http gives when an https request meets a plain-HTTP server. net/http does
-// not export that error, so it is matched by its text; the TLS error it replaces is matched by type below.
-const errHTTPToHTTPS = "server gave HTTP response to HTTPS client"
-
-// wrongProtocol reports a TLS handshake that met a server speaking something else: only an https base_url
-// pointing at a plain-HTTP (or non-HTTP) port does that, and asking again would meet the same server.
-func wrongProtocol(err error) bool {
-	if err == nil {
-		return false
-	}
-	var rh tls.RecordHeaderError
-	if errors.As(err, &rh) {
-		return true
-	}
-	return strings.Contains(err.Error(), errHTTPToHTTPS)
-}
+// wrongProtocol reports an https base_url that met a server speaking another protocol (netpolicy.WrongProtocol).
+func wrongProtocol(err error) bool { return netpolicy.WrongProtocol(err) }
 
 // maxRetryAfterSecs (100 years) keeps a parsed Retry-After inside time.Duration's range.
 const maxRetryAfterSecs = 100 * 365 * 24 * 3600
