@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"source-oura/internal/fakeclock"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
@@ -656,6 +660,177 @@ func TestShortLivedTokenIsUsedHalfItsLife(t *testing.T) {
 			clock.Advance(time.Second)
 			if tok, err := s.Token(context.Background()); err != nil || tok == first || refreshes() != 2 {
 				t.Fatalf("%v after issue: token %q (%v), %d refreshes; want a second token", keep, tok, err, refreshes())
+			}
+		})
+	}
+}
+
+// TestSpentRefreshTokenIsRetriedWithTheOneInTheFile: the config file changed between the start of
+// the run and its refresh (another run spent the token and saved its successor). The refused
+// refresh is tried once more with the file's token, the run goes on, and the file ends with a
+// refresh token that works. A file still holding the refused token keeps today's error.
+func TestSpentRefreshTokenIsRetriedWithTheOneInTheFile(t *testing.T) {
+	e := newEmu(t)
+	path := filepath.Join(t.TempDir(), "config.json")
+	write := func(rt string) {
+		doc := fmt.Sprintf("{\n  \"credentials\": {\"refresh_token\": %q}\n}\n", rt)
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spentRT := e.srv.IssueRefreshToken(clientID, "personal")
+	other := newSource(t, e, Tokens{RefreshToken: spentRT}, nil)
+	if _, err := other.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	write(other.Tokens().RefreshToken) // what the other run saved, without an access token
+
+	var warns []string
+	app := e.app()
+	app.Warn = func(m string) { warns = append(warns, m) }
+	s, err := NewSource(app, Tokens{RefreshToken: spentRT}, func(t Tokens) error { return UpdateFile(path, t, nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ReloadFrom(func() (Tokens, error) { return ReadTokens(path) })
+	before := len(e.tokenRequests())
+	if _, err := s.Token(context.Background()); err != nil {
+		t.Fatalf("refresh after the file changed: %v", err)
+	}
+	if n := len(e.tokenRequests()) - before; n != 2 {
+		t.Errorf("%d token requests, want 2: the refused one and one retry", n)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "refreshing once more") {
+		t.Errorf("warnings: %q", warns)
+	}
+	saved, err := ReadTokens(path)
+	if err != nil || saved.RefreshToken != s.Tokens().RefreshToken {
+		t.Fatalf("file holds %+v (%v), want the retry's tokens", saved, err)
+	}
+	if _, err := newSource(t, e, Tokens{RefreshToken: saved.RefreshToken}, nil).Token(context.Background()); err != nil {
+		t.Errorf("the file's refresh token does not work: %v", err)
+	}
+
+	// Nothing newer in the file: the refusal stands, after a bounded wait.
+	write(spentRT)
+	s2, _ := NewSource(e.app(), Tokens{RefreshToken: spentRT}, nil)
+	s2.ReloadFrom(func() (Tokens, error) { return ReadTokens(path) })
+	start := time.Now()
+	_, err = s2.Token(context.Background())
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Kind != Revoked || time.Since(start) > 3*reloadWait {
+		t.Errorf("err = %v after %s, want the Revoked error within %s", err, time.Since(start), reloadWait)
+	}
+}
+
+// TestSilentTokenEndpointIsAskedOnce: after one refresh timed out, every later Token and Refresh
+// returns that failure at once, without another request, with one WARN; the message names the
+// timeout and says what to do if the next run meets invalid_grant.
+func TestSilentTokenEndpointIsAskedOnce(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	gone := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-gone:
+		}
+	}))
+	t.Cleanup(hs.Close)
+	t.Cleanup(func() { close(gone) })
+	var warns []string
+	app := App{TokenURL: hs.URL + "/oauth/token", ClientID: clientID, ClientSecret: clientSecret,
+		HTTPClient: &http.Client{Timeout: 200 * time.Millisecond}, Warn: func(m string) { warns = append(warns, m) }}
+	s, err := NewSource(app, Tokens{RefreshToken: "refresh-1234567"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, first := s.Token(context.Background())
+	start := time.Now()
+	for i := range 10 {
+		var err error
+		if i%2 == 0 {
+			_, err = s.Token(context.Background())
+		} else {
+			_, err = s.Refresh(context.Background(), "")
+		}
+		if err == nil || err.Error() != first.Error() {
+			t.Fatalf("call %d: %v, want the first failure again", i, err)
+		}
+	}
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Errorf("10 later calls took %s; they should fail at once", took)
+	}
+	var ae *Error
+	var oe *oura.Error
+	if !errors.As(first, &ae) || !ae.Transient() || !errors.As(first, &oe) || !oe.Transient() {
+		t.Errorf("err = %v, want a transient failure", first)
+	}
+	for _, want := range []string{"did not answer within 200ms", "try again later", "invalid_grant", "source-oura auth"} {
+		if !strings.Contains(first.Error(), want) {
+			t.Errorf("message lacks %q: %s", want, first)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 1 || len(warns) != 1 {
+		t.Errorf("%d token requests and %d warnings, want 1 and 1: %q", calls, len(warns), warns)
+	}
+}
+
+// TestTokenURLAtAServerWithoutTLSIsNotTransient: an https token URL at a plain-HTTP server, or at
+// a server whose first bytes are not a TLS record, will answer the same way on every try: a
+// Refused error naming credentials.token_url, classified for check and read as a config problem,
+// and not asked again.
+func TestTokenURLAtAServerWithoutTLSIsNotTransient(t *testing.T) {
+	plain := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(plain.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+			c.Close()
+		}
+	}()
+	for _, tc := range []struct{ name, url, want string }{
+		{"plain HTTP", "https://" + strings.TrimPrefix(plain.URL, "http://") + "/oauth/token", "HTTP response to HTTPS client"},
+		{"not TLS", "https://" + ln.Addr().String() + "/oauth/token", "does not look like a TLS handshake"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewSource(App{TokenURL: tc.url, ClientID: clientID, ClientSecret: clientSecret},
+				Tokens{RefreshToken: "refresh-1234567"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Token(context.Background())
+			var ae *Error
+			var oe *oura.Error
+			if !errors.As(err, &ae) || ae.Kind != Refused || ae.Transient() || !errors.As(err, &oe) || oe.Transient() {
+				t.Fatalf("err = %v, want a permanent Refused error", err)
+			}
+			msg := err.Error()
+			for _, want := range []string{"credentials.token_url", "plain HTTP", tc.want} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q: %s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "try again later") {
+				t.Errorf("message says to try again: %s", msg)
+			}
+			if s.failed == nil {
+				t.Error("the failure is not kept: every stream would ask again")
 			}
 		})
 	}
