@@ -53,12 +53,12 @@ func TestAccountColumnBadValues(t *testing.T) {
 }
 
 // TestAccountColumnWarnings: a label with spaces around it is written without them, and a label
-// while enabled is not true is ignored; each says so in one warning. A plain setting warns of
-// nothing.
+// without "enabled" is ignored; each says so in one warning. A plain setting, and a label beside
+// an explicit "enabled": false (the column turned off on purpose), warn of nothing.
 func TestAccountColumnWarnings(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"api_key":"abcdef","account_column":{"label":"x"}}`:                     "account_column.label is set but account_column.enabled is not true, so the label is ignored",
-		`{"api_key":"abcdef","account_column":{"enabled":false,"label":"x"}}`:     "account_column.label is set but account_column.enabled is not true",
+		`{"api_key":"abcdef","account_column":{"label":"x"}}`:                     "account_column.label is set but account_column.enabled is not, so the label is ignored",
+		`{"api_key":"abcdef","account_column":{"enabled":false,"label":"x"}}`:     "",
 		`{"api_key":"abcdef","account_column":{"enabled":true,"label":" p-01 "}}`: `account_column.label had spaces before or after it; the connector removed them and writes "p-01"`,
 		`{"api_key":"abcdef","account_column":{"enabled":true,"label":"p-01"}}`:   "",
 		`{"api_key":"abcdef","account_column":{"enabled":false}}`:                 "",

@@ -315,7 +315,7 @@ func (c *Config) Warnings(now time.Time) []string {
 			c.Account.Label))
 	}
 	if c.labelIgnored {
-		out = append(out, "account_column.label is set but account_column.enabled is not true, so the label is ignored and records carry no oura_account column; set \"enabled\": true to add it, or remove the label")
+		out = append(out, "account_column.label is set but account_column.enabled is not, so the label is ignored and records carry no oura_account column; set \"enabled\": true to add it, or remove the label")
 	}
 	if c.badExpiry != nil {
 		out = append(out, fmt.Sprintf("credentials.token_expiry_date %q is not an RFC 3339 date-time such as 2026-01-02T15:04:05Z, so the access token's expiry is unknown: the connector gets a new access token first and saves its expiry",
@@ -369,7 +369,9 @@ type credentials struct {
 
 // accountSetting is account_column.
 type accountSetting struct {
-	Enabled bool   `json:"enabled"`
+	// Enabled is a pointer so that "enabled" left out (a label alone: most likely a mistake,
+	// warned about) differs from an explicit false (the column turned off on purpose).
+	Enabled *bool  `json:"enabled"`
 	Label   string `json:"label"`
 }
 
@@ -484,7 +486,7 @@ func (c *Config) fillAccount(ac *accountSetting) error {
 	if ac == nil {
 		return nil
 	}
-	c.Account.Enabled = ac.Enabled
+	c.Account.Enabled = ac.Enabled != nil && *ac.Enabled
 	label := ac.Label
 	if label != "" && strings.TrimSpace(label) == "" {
 		return &Error{Field: "account_column.label", Problem: "is only blanks; give the account a name such as a participant id, or leave it empty to use the Oura user id"}
@@ -498,7 +500,7 @@ func (c *Config) fillAccount(ac *accountSetting) error {
 		return err
 	}
 	c.labelTrimmed = len(trimmed) > 0
-	c.labelIgnored = label != "" && !ac.Enabled
+	c.labelIgnored = label != "" && ac.Enabled == nil
 	c.Account.Label = label
 	if c.Account.Enabled && label == "" && c.Sandbox {
 		return &Error{Field: "account_column.label", Problem: "is needed with sandbox: Oura's sandbox has no personal_info, so there is no user id to name the account; give a label"}
