@@ -283,13 +283,7 @@ func TestWindowFeedsAreMadeWhenDispatched(t *testing.T) {
 func TestSchemaFailureWarningIsCut(t *testing.T) {
 	bad := strings.Repeat("9", 1<<20)
 	page := `{"data":[{"id":"n1","day":"2025-03-02","timestamp":"` + bad + `","tags":[]}],"next_token":null}`
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(page)) }))
-	defer hs.Close()
-	r, out := directReader(t, hs.URL, time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), 20, 1)
-	if err := r.Read(context.Background(), []Job{fullRefreshJob(t, "tags")}); err != nil {
-		t.Fatal(err)
-	}
-	_ = r.Out.Flush()
+	out := readTagsPage(t, page)
 	found := false
 	for _, line := range bytes.Split(out.Bytes(), []byte("\n")) {
 		if !bytes.Contains(line, []byte(`does not match the stream schema`)) {
@@ -313,13 +307,7 @@ func TestInvalidUTF8AndDeepRecords(t *testing.T) {
 	deep := `{"id":"deep","day":"2025-03-02","x":` + strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}`
 	page := "{\"data\":[{\"id\":\"a\",\"day\":\"2025-03-01\"},{\"id\":\"caf\xe9\",\"day\":\"2025-03-02\",\"note\":\"\xff ok\"}," +
 		deep + `,{"id":"c","day":"2025-03-03"}],"next_token":null}`
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(page)) }))
-	defer hs.Close()
-	r, out := directReader(t, hs.URL, time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), 20, 1)
-	if err := r.Read(context.Background(), []Job{fullRefreshJob(t, "tags")}); err != nil {
-		t.Fatal(err)
-	}
-	_ = r.Out.Flush()
+	out := readTagsPage(t, page)
 	var records []string
 	var logs strings.Builder
 	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
@@ -460,4 +448,18 @@ func TestUndeclaredFieldSetIsBounded(t *testing.T) {
 	if n := strings.Count(logs, `"level":"WARN"`); n != maxUndeclaredNamed+2 {
 		t.Errorf("%d WARNs, want %d", n, maxUndeclaredNamed+2)
 	}
+}
+
+// readTagsPage reads the tags stream, full refresh, from a server that answers every request with
+// page, and returns what the reader wrote.
+func readTagsPage(t *testing.T, page string) *bytes.Buffer {
+	t.Helper()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(page)) }))
+	defer hs.Close()
+	r, out := directReader(t, hs.URL, time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), 20, 1)
+	if err := r.Read(context.Background(), []Job{fullRefreshJob(t, "tags")}); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Out.Flush()
+	return out
 }

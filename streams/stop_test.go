@@ -3,7 +3,6 @@ package streams
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"source-oura/internal/oura"
+	"source-oura/internal/ouratest"
 	"source-oura/protocol"
 )
 
@@ -44,24 +44,9 @@ func stopJobs(t *testing.T) []Job {
 // transient UnreachableError naming all four. Before, each stream spent its own attempts, minutes
 // each against a server that hangs.
 func TestUnreachableOuraStopsTheSync(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
-	r := stopReader(t, "http://"+ln.Addr().String())
-	err = r.Read(context.Background(), stopJobs(t))
+	addr, conns := ouratest.Listen(t, nil)
+	r := stopReader(t, "http://"+addr)
+	err := r.Read(context.Background(), stopJobs(t))
 	var ue *UnreachableError
 	if !errors.As(err, &ue) || len(ue.Failed) != len(stopStreams) || ue.Type != protocol.TransientError {
 		t.Fatalf("Read = %v; want an UnreachableError, transient, naming all %d streams", err, len(stopStreams))

@@ -14,6 +14,7 @@ import (
 	"source-oura/internal/fakeclock"
 	"source-oura/internal/oura"
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/ouratest"
 	"strings"
 	"sync"
 	"testing"
@@ -789,24 +790,10 @@ func TestSilentTokenEndpointIsAskedOnce(t *testing.T) {
 func TestTokenURLAtAServerWithoutTLSIsNotTransient(t *testing.T) {
 	plain := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(plain.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
-			c.Close()
-		}
-	}()
+	addr, _ := ouratest.Listen(t, func(c net.Conn) { _, _ = c.Write([]byte(ouratest.NotTLS)) })
 	for _, tc := range []struct{ name, url, want string }{
 		{"plain HTTP", "https://" + strings.TrimPrefix(plain.URL, "http://") + "/oauth/token", "HTTP response to HTTPS client"},
-		{"not TLS", "https://" + ln.Addr().String() + "/oauth/token", "does not look like a TLS handshake"},
+		{"not TLS", "https://" + addr + "/oauth/token", "does not look like a TLS handshake"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := NewSource(App{TokenURL: tc.url, ClientID: clientID, ClientSecret: clientSecret},

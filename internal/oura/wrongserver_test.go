@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"source-oura/internal/ouratest"
 )
 
 // These tests cover a base_url that points at the wrong server (plain HTTP behind https://, a web server's
@@ -53,26 +55,12 @@ func TestHTTPSBaseURLAtPlainHTTPServerIsNotRetried(t *testing.T) {
 // TestHTTPSBaseURLAtNonTLSServerIsNotRetried: a server that answers a TLS hello with bytes that are not
 // TLS ("first record does not look like a TLS handshake") is the same wrong base_url.
 func TestHTTPSBaseURLAtNonTLSServerIsNotRetried(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns atomic.Int64
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			_, _ = conn.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
-			time.Sleep(50 * time.Millisecond)
-			conn.Close()
-		}
-	}()
-	c, _ := newTestClient(t, "https://"+ln.Addr().String(), StaticToken(testToken), func(cfg *Config) { cfg.MaxAttempts = 4 }, nil)
-	_, err = c.Get(context.Background(), docPath, nil)
+	addr, conns := ouratest.Listen(t, func(c net.Conn) {
+		_, _ = c.Write([]byte(ouratest.NotTLS))
+		time.Sleep(50 * time.Millisecond)
+	})
+	c, _ := newTestClient(t, "https://"+addr, StaticToken(testToken), func(cfg *Config) { cfg.MaxAttempts = 4 }, nil)
+	_, err := c.Get(context.Background(), docPath, nil)
 	e := asError(t, err)
 	if e.Kind != Network || e.Transient() || e.Attempts != 1 || conns.Load() != 1 {
 		t.Errorf("error = %+v after %d connections, want one non-transient Network attempt", e, conns.Load())
