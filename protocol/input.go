@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -362,8 +364,9 @@ func ParseState(path string, data []byte) (*InputState, error) {
 	return st, nil
 }
 
-// addMessage adds the states of one state message and returns the per-stream states it held (a
-// LEGACY message's are not returned: its keys cannot repeat). The error completes "entry N ".
+// addMessage adds the states of one state message and returns the per-stream states it held, a
+// LEGACY message's included (its keys cannot repeat within it, but another entry may name the same
+// stream). The error completes "entry N ".
 func (s *InputState) addMessage(m *StateMessage) ([]StreamState, error) {
 	switch {
 	case m.Type == StateStream || (m.Type == "" && m.Stream != nil):
@@ -398,7 +401,11 @@ func (s *InputState) addMessage(m *StateMessage) ([]StreamState, error) {
 			}
 		}
 		s.addLegacy(legacy)
-		return nil, nil
+		out := make([]StreamState, 0, len(legacy))
+		for _, name := range slices.Sorted(maps.Keys(legacy)) {
+			out = append(out, StreamState{StreamDescriptor: StreamDescriptor{Name: name}, StreamState: legacy[name]})
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf(`has type %q; expected STREAM, GLOBAL or LEGACY with a "stream", "global" or "data" object`, m.Type)
 }

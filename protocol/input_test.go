@@ -345,6 +345,16 @@ func TestStateNamingAStreamTwiceIsRefused(t *testing.T) {
 	if err != nil || st.Len() != 1 {
 		t.Fatalf("the same state twice: %v", err)
 	}
+	// A LEGACY entry names streams too: beside a STREAM entry or another LEGACY one, a stream named
+	// twice with different states is refused the same way (the last one used to win silently).
+	for _, doc := range []string{
+		"[" + entry("2026-11-20") + `,{"type":"LEGACY","data":{"daily_activity":{"cursor":"2026-01-01","v":1}}}]`,
+		`[{"type":"LEGACY","data":{"daily_activity":{"cursor":"2026-11-20"}}},{"type":"LEGACY","data":{"daily_activity":{"cursor":"2026-01-01"}}}]`,
+	} {
+		if _, err := ParseState("legacy.json", []byte(doc)); err == nil || !strings.Contains(err.Error(), `names stream "daily_activity" twice, in entries 0 and 1`) {
+			t.Errorf("%s: %v, want the stream named twice", doc, err)
+		}
+	}
 	// Another namespace is another stream.
 	ns := `[{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{"cursor":"1"}}},{"type":"STREAM","stream":{"stream_descriptor":{"name":"a","namespace":"n"},"stream_state":{"cursor":"2"}}}]`
 	if _, err := ParseState("ns.json", []byte(ns)); err != nil {

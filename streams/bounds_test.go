@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"source-oura/internal/ouraemu"
-	"source-oura/protocol"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +16,9 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"source-oura/internal/ouraemu"
+	"source-oura/protocol"
 )
 
 // recordIDs lists the "id" of every record a directReader wrote, in order.

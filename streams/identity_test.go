@@ -6,12 +6,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"source-oura/internal/oura"
-	"source-oura/protocol"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"source-oura/internal/oura"
+	"source-oura/protocol"
 )
 
 // TestAccountIDBounds: an id up to MaxAccountIDBytes without control characters is the account;

@@ -3,12 +3,13 @@ package streams_test
 import (
 	"encoding/json"
 	"fmt"
-	"source-oura/internal/ouraemu"
-	"source-oura/protocol"
-	"source-oura/streams"
 	"strings"
 	"testing"
 	"time"
+
+	"source-oura/internal/ouraemu"
+	"source-oura/protocol"
+	"source-oura/streams"
 )
 
 // lastStates builds a --state file from the last state of each stream in a read, as the

@@ -11,14 +11,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"source-oura/internal/fakeclock"
-	"source-oura/internal/oura"
-	"source-oura/internal/ouraemu"
-	"source-oura/internal/ouratest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"source-oura/internal/fakeclock"
+	"source-oura/internal/oura"
+	"source-oura/internal/ouraemu"
+	"source-oura/internal/ouratest"
 )
 
 const (

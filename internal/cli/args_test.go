@@ -1,9 +1,10 @@
 package cli
 
 import (
-	"source-oura/protocol"
 	"strings"
 	"testing"
+
+	"source-oura/protocol"
 )
 
 // Every command line the connector cannot run exits 2 with one CONFIG_ERROR trace naming the

@@ -3,10 +3,11 @@ package cli
 import (
 	"net/http"
 	"net/http/httptest"
-	"source-oura/protocol"
 	"strings"
 	"testing"
 	"time"
+
+	"source-oura/protocol"
 )
 
 // TestCheckPassesWithSomeScopes: a token lacking some scopes passes check when it can read at

@@ -57,6 +57,10 @@ func (r *run) read(ctx context.Context) int {
 		Progress:     prog,
 	}
 	if reader.Account, err = r.accountColumn(ctx, cfg, reader); err != nil {
+		if ctx.Err() != nil {
+			// Stopped (SIGTERM) while the account was looked up: not a problem of the config.
+			return fail(protocol.TransientError, "The sync was stopped before any stream started.")
+		}
 		return fail(failureOf(err), err.Error())
 	}
 	err = reader.Read(ctx, jobs)
@@ -143,7 +147,7 @@ func accountIDError(err error) error {
 // outage), so the platform retries, and the user's to fix otherwise.
 func failureOf(err error) protocol.FailureType {
 	var oe *oura.Error
-	if errors.As(err, &oe) && oe.Transient() {
+	if (errors.As(err, &oe) && oe.Transient()) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return protocol.TransientError
 	}
 	return protocol.ConfigError

@@ -2,17 +2,21 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
-	"source-oura/internal/oura"
-	"source-oura/internal/ouraemu"
-	"source-oura/protocol"
-	"source-oura/streams"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"source-oura/internal/oura"
+	"source-oura/internal/ouraemu"
+	"source-oura/internal/protocoltest"
+	"source-oura/protocol"
+	"source-oura/streams"
 )
 
 // statuses maps each stream to the statuses it went through, in order.
@@ -521,5 +525,38 @@ func TestConfigWithAByteOrderMarkWorks(t *testing.T) {
 	st := r.ofType(protocol.TypeConnectionStatus)
 	if r.code != ExitOK || len(st) != 1 || st[0].ConnectionStatus.Status != protocol.StatusSucceeded {
 		t.Fatalf("exit %d:\n%s", r.code, r.stdout)
+	}
+}
+
+// TestStopDuringAccountLookupIsTransient: SIGTERM while read looks up the account id for
+// account_column (no label) ends the sync as stopped, a transient_error, not as a config_error
+// advising a scope the token already has.
+func TestStopDuringAccountLookupIsTransient(t *testing.T) {
+	hit := make(chan struct{}, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case hit <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done() // never answers
+	}))
+	defer hs.Close()
+	cfg := writeJSON(t, "config.json", `{"api_key":"`+testToken+`","base_url":"`+hs.URL+`","start_datetime":"2025-03-01","end_datetime":"2025-03-10","account_column":{"enabled":true}}`)
+	catalog := writeJSON(t, "catalog.json", `{"streams":[{"name":"daily_sleep","json_schema":{}}]}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-hit; time.Sleep(50 * time.Millisecond); cancel() }()
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Spec: specBytes(t), Version: "test",
+		Client: func(c *oura.Config) { c.MinBackoff = time.Millisecond; c.MaxBackoff = 5 * time.Millisecond }}
+	code := Run(ctx, []string{"read", "--config", cfg, "--catalog", catalog}, env)
+	r := result{code: code, stdout: out.Bytes()}
+	r.msgs = protocoltest.DecodeMessages(t, "read", r.stdout, func(m *protocol.Message) bool { return m.Type != "" })
+	errs := r.errors()
+	if code != ExitFailure || len(errs) != 1 {
+		t.Fatalf("exit %d with %d error traces, want 1 and one error\n%s", code, len(errs), r.stdout)
+	}
+	if e := errs[0]; e.FailureType != protocol.TransientError || strings.Contains(e.Message, "scope") {
+		t.Errorf("a sync stopped during the account lookup reported as %s: %s", e.FailureType, e.Message)
 	}
 }

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"source-oura/internal/ouratest"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
+
+	"source-oura/internal/ouratest"
 )
 
 var jsonSamples = []string{
