@@ -89,19 +89,11 @@ func discovered(t *testing.T, edit func(name string, props map[string]json.RawMe
 // the field, or declares nothing at all ({}), gets no warning.
 func TestUndeclaredFieldsAreReportedOncePerStreamAndField(t *testing.T) {
 	f := newFixture(t, 40, 10)
-	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
-	srv := ouraemu.NewServer(ouraemu.Options{
-		Dataset: f.ds, PageSize: 10, Tokens: map[string][]string{token: allScopes},
-		Now: func() time.Time { return last.Add(20 * time.Hour) },
-		NewFields: []ouraemu.NewField{
-			{Collection: "sleep", Name: "sleep_regularity", Value: json.RawMessage(`0.82`)},
-			{Collection: "sleep", Name: "pulse_wave_velocity", Value: json.RawMessage(`7.1`)},
-			{Collection: "daily_readiness", Name: "pulse_wave_velocity", Value: json.RawMessage(`6.5`)},
-		},
-	})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-03-20T00:00:00Z"}`, token, hs.URL)
+	url := newFieldsServer(t, f,
+		ouraemu.NewField{Collection: "sleep", Name: "sleep_regularity", Value: json.RawMessage(`0.82`)},
+		ouraemu.NewField{Collection: "sleep", Name: "pulse_wave_velocity", Value: json.RawMessage(`7.1`)},
+		ouraemu.NewField{Collection: "daily_readiness", Name: "pulse_wave_velocity", Value: json.RawMessage(`6.5`)})
+	cfg := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-03-20T00:00:00Z"}`, token, url)
 	names := []string{"sleep_periods", "daily_readiness", "daily_sleep"}
 
 	out := f.read(t, cfg, discovered(t, nil, names...), "")
@@ -200,18 +192,10 @@ func TestMissingPrimaryKeysAreWrittenAndReportedOnce(t *testing.T) {
 // and one WARN per stream names the collision. Streams without the field are untouched.
 func TestOuraAccountFieldLosesToTheAccountColumn(t *testing.T) {
 	f := newFixture(t, 20, 10)
-	last := time.Date(2025, 4, 20, 0, 0, 0, 0, time.UTC)
-	srv := ouraemu.NewServer(ouraemu.Options{
-		Dataset: f.ds, PageSize: 10, Tokens: map[string][]string{token: allScopes},
-		Now: func() time.Time { return last.Add(20 * time.Hour) },
-		NewFields: []ouraemu.NewField{
-			{Collection: "sleep", Name: "oura_account", Value: json.RawMessage(`"evil"`)},
-			{Collection: "sleep", Name: "sleep_regularity", Value: json.RawMessage(`0.82`)},
-		},
-	})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	base := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-04-01T00:00:00Z"`, token, hs.URL)
+	url := newFieldsServer(t, f,
+		ouraemu.NewField{Collection: "sleep", Name: "oura_account", Value: json.RawMessage(`"evil"`)},
+		ouraemu.NewField{Collection: "sleep", Name: "sleep_regularity", Value: json.RawMessage(`0.82`)})
+	base := fmt.Sprintf(`{"api_key":%q,"base_url":%q,"start_datetime":"2025-04-01T00:00:00Z"`, token, url)
 	names := []string{"sleep_periods", "daily_sleep"}
 	withColumn := func(name string, props map[string]json.RawMessage) {
 		props["oura_account"] = json.RawMessage(`{"type":"string"}`) // as discover declares it
@@ -261,4 +245,17 @@ func TestOuraAccountFieldLosesToTheAccountColumn(t *testing.T) {
 			t.Errorf("%s: the declared account column was reported as undeclared", what)
 		}
 	}
+}
+
+// newFieldsServer serves f's dataset in pages of 10, at a now of 2025-04-20T20:00Z, with the
+// given fields added to their collections' documents, and returns its URL.
+func newFieldsServer(t *testing.T, f *fixture, fields ...ouraemu.NewField) string {
+	t.Helper()
+	now := time.Date(2025, 4, 20, 20, 0, 0, 0, time.UTC)
+	hs := httptest.NewServer(ouraemu.NewServer(ouraemu.Options{
+		Dataset: f.ds, PageSize: 10, Tokens: map[string][]string{token: allScopes},
+		Now: func() time.Time { return now }, NewFields: fields,
+	}))
+	t.Cleanup(hs.Close)
+	return hs.URL
 }
