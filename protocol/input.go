@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 )
 
@@ -42,41 +40,28 @@ func ReadJSONFile(kind, path string, allowEmpty bool) ([]byte, error) {
 	if path == "" {
 		return nil, fail("no path given; pass --%s FILE", kind)
 	}
-	// Only regular files: opening a named pipe with no writer blocks forever (SIGTERM
-	// included), and a device can be read without end. The stat comes first so that
-	// nothing is opened that could block; the open is non-blocking too, in case the file is
-	// swapped for a pipe between the two, and the opened file is checked again below.
+	// Only regular files (see ReadRegularFile). The stat comes first so that nothing is opened
+	// that could block; ReadRegularFile checks the opened file again, in case of a swap.
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
 		return nil, fail("%s", notRegular(kind, st.Mode()))
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return nil, fail("does not exist; check the path passed to --%s", kind)
-		case errors.Is(err, fs.ErrPermission):
-			return nil, fail("cannot be read (permission denied); make it readable by this user")
-		default:
-			return nil, fail("cannot be opened: %v", unwrapPath(err))
-		}
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fail("cannot be read: %v", unwrapPath(err))
-	}
-	if st.IsDir() {
+	data, _, err := ReadRegularFile(path, MaxInputFileSize)
+	var nr *NotRegularError
+	var big *TooLargeError
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fail("does not exist; check the path passed to --%s", kind)
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fail("cannot be read (permission denied); make it readable by this user")
+	case errors.As(err, &nr) && nr.Mode.IsDir():
 		return nil, fail("is a directory, not a JSON file")
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fail("%s", notRegular(kind, st.Mode()))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxInputFileSize+1))
-	if err != nil {
-		return nil, fail("cannot be read: %v", unwrapPath(err))
-	}
-	if len(data) > MaxInputFileSize {
+	case errors.As(err, &nr):
+		return nil, fail("%s", notRegular(kind, nr.Mode))
+	case errors.As(err, &big):
 		return nil, fail("is larger than %d MiB; this is not a %s file the connector can use", MaxInputFileSize>>20, kind)
+	default:
+		return nil, fail("cannot be read: %v", UnwrapPath(err))
 	}
 	// Notepad and some editors save UTF-8 with a byte-order mark; JSON has no use for it.
 	data = bytes.TrimPrefix(data, utf8BOM)
@@ -155,14 +140,6 @@ func notRegular(kind string, mode fs.FileMode) string {
 		what, kind, kind)
 }
 
-// unwrapPath drops the *fs.PathError wrapper, whose text repeats the path.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
 
 // checkJSON reports where a document stops being JSON, as line and column.
 func checkJSON(data []byte) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"source-oura/internal/jsonscan"
+	"source-oura/protocol"
 )
 
 // UpdateConfig returns the config document doc with the new tokens in its credentials object:
@@ -247,7 +248,7 @@ func scanObject(doc []byte, start int) ([]member, int, error) {
 var ErrReadOnly = errors.New("read-only")
 
 // maxConfigFileSize bounds the re-read of a config file; real ones are about a kilobyte.
-const maxConfigFileSize = 16 << 20
+const maxConfigFileSize = protocol.MaxInputFileSize
 
 // Seams for tests, which act out what a root-run test machine cannot: a file that cannot be
 // renamed over (a bind mount), a folder where no file can be created, a chmod refused.
@@ -260,29 +261,9 @@ var (
 	afterStep func(step string)
 )
 
-// readConfigFile reads a config file without blocking on a FIFO or a device (it must be a
-// regular file) and without reading more than maxConfigFileSize bytes.
+// readConfigFile reads a config file the bounded, non-blocking way every file is read.
 func readConfigFile(path string) ([]byte, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, nil, errors.New("not a regular file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigFileSize+1))
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(data) > maxConfigFileSize {
-		return nil, nil, fmt.Errorf("larger than %d MiB", maxConfigFileSize>>20)
-	}
-	return data, info, nil
+	return protocol.ReadRegularFile(path, maxConfigFileSize)
 }
 
 // UpdateFile saves new tokens in the config file at path after a refresh. It reads the file as
@@ -316,7 +297,7 @@ func UpdateFile(path string, t Tokens, warn func(string)) error {
 func ReadTokens(path string) (Tokens, error) {
 	data, _, err := readConfigFile(path)
 	if err != nil {
-		return Tokens{}, fmt.Errorf("re-reading %s: %w", path, unwrapPath(err))
+		return Tokens{}, fmt.Errorf("re-reading %s: %w", path, protocol.UnwrapPath(err))
 	}
 	var doc struct {
 		Credentials struct {
@@ -488,7 +469,7 @@ func rewriteInPlace(path, target string, info os.FileInfo, data []byte, warn fun
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		if err := chmod(f, perm&0o600); err != nil {
 			warn(fmt.Sprintf("the config file %s holds the new refresh token and is readable by other users (mode %04o), "+
-				"and this user cannot change that (%v): run chmod 600 %s as its owner", path, perm, unwrapPath(err), path))
+				"and this user cannot change that (%v): run chmod 600 %s as its owner", path, perm, protocol.UnwrapPath(err), path))
 		}
 		step("chmod")
 	}
@@ -537,15 +518,6 @@ func rewriteInPlace(path, target string, info os.FileInfo, data []byte, warn fun
 		step("truncate")
 	}
 	return nil
-}
-
-// unwrapPath drops the *fs.PathError wrapper, whose text repeats the path.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // readOnly marks permission and read-only file system errors with ErrReadOnly.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"source-oura/internal/netpolicy"
+	"source-oura/protocol"
 )
 
 // The consent flow's defaults.
@@ -517,7 +518,7 @@ func (c *Consent) checkOutput() error {
 	case errors.Is(err, syscall.ENOTDIR):
 		return fail("is inside a file, not a folder; name a file in an existing folder")
 	case err != nil:
-		return fail("cannot be checked (%v); name a file this user can read and write", unwrapPath(err))
+		return fail("cannot be checked (%v); name a file this user can read and write", protocol.UnwrapPath(err))
 	case info.IsDir():
 		return fail("is a folder; name a file in it, such as %s", filepath.Join(path, DefaultOutput))
 	case !info.Mode().IsRegular():
@@ -529,7 +530,7 @@ func (c *Consent) checkOutput() error {
 	}
 	doc, _, err := readConfigFile(path)
 	if err != nil {
-		return fail("cannot be read (%v); make it readable by this user or name another file", unwrapPath(err))
+		return fail("cannot be read (%v); make it readable by this user or name another file", protocol.UnwrapPath(err))
 	}
 	if _, err := c.configDoc(doc, Tokens{}, ""); err != nil {
 		return fail("exists but is not a JSON config (%v); fix it, or name a file that does not exist yet", err)
@@ -538,7 +539,7 @@ func (c *Consent) checkOutput() error {
 	// folder refuses a new file). Opening it for writing changes neither its content nor its times.
 	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return fail("cannot be written (%v); make it writable by this user or name another file", unwrapPath(err))
+		return fail("cannot be written (%v); make it writable by this user or name another file", protocol.UnwrapPath(err))
 	}
 	return f.Close()
 }
@@ -556,18 +557,18 @@ func checkFolder(path string) error {
 		return fmt.Errorf("--output %s: %s is not a folder; name a file in an existing folder", path, dir)
 	case err != nil:
 		return fmt.Errorf("--output %s: the folder %s cannot be checked (%v); name a file in a folder this user can write",
-			path, dir, unwrapPath(err))
+			path, dir, protocol.UnwrapPath(err))
 	}
 	tmp, err := createTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("--output %s: no file can be created in the folder %s (%v); name a file in a folder this "+
-			"user can write", path, dir, unwrapPath(err))
+			"user can write", path, dir, protocol.UnwrapPath(err))
 	}
 	name := tmp.Name()
 	_ = tmp.Close()
 	if err := os.Remove(name); err != nil {
 		return fmt.Errorf("--output %s: the test file %s could not be removed (%v); remove it and name a file in "+
-			"a folder this user can write", path, name, unwrapPath(err))
+			"a folder this user can write", path, name, protocol.UnwrapPath(err))
 	}
 	return nil
 }
