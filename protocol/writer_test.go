@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"flag"
 	"os"
 	"path/filepath"
@@ -232,5 +233,23 @@ func TestHeldLogsReleaseOrDrop(t *testing.T) {
 	h.Release(w)
 	if buf.Len() != 0 {
 		t.Errorf("a dropped event was written: %s", buf.String())
+	}
+
+	// What is held is bounded in bytes (a server answering discover's samples with endless
+	// warnings): past maxHeldBytes events are only counted, and Release says how many.
+	line := strings.Repeat("x", 1000)
+	const n = 3 * maxHeldBytes / 1000
+	for range n {
+		log.Warn().Msg(line)
+	}
+	h.mu.Lock()
+	held, size, dropped := len(h.events), h.size, h.dropped
+	h.mu.Unlock()
+	if size > maxHeldBytes || held+dropped != n || dropped == 0 {
+		t.Fatalf("held %d events of %d bytes, %d dropped; want at most %d bytes and the rest counted", held, size, dropped, maxHeldBytes)
+	}
+	h.Release(w)
+	if !strings.Contains(buf.String(), fmt.Sprintf(`"%d more log lines were left out`, dropped)) {
+		t.Errorf("Release does not say how many lines were left out:\n%.300s", buf.String()[max(0, buf.Len()-300):])
 	}
 }
