@@ -270,7 +270,7 @@ func (s *Source) retryFromFile(ctx context.Context, refusal error) (t Tokens, ad
 	if file.AccessToken != "" && file.AccessToken != s.cur.AccessToken && !file.Expiry.IsZero() &&
 		now.Before(file.Expiry.Add(-RefreshMargin)) {
 		warn("using its access token")
-		s.cur, s.refreshAt = file, file.Expiry.Add(-RefreshMargin)
+		s.setTokens(file)
 		return Tokens{}, true, nil
 	}
 	warn("refreshing once more with it")

@@ -709,8 +709,32 @@ func TestSpentRefreshTokenIsRetriedWithTheOneInTheFile(t *testing.T) {
 	if err != nil || saved.RefreshToken != s.Tokens().RefreshToken {
 		t.Fatalf("file holds %+v (%v), want the retry's tokens", saved, err)
 	}
-	if _, err := newSource(t, e, Tokens{RefreshToken: saved.RefreshToken}, nil).Token(context.Background()); err != nil {
-		t.Errorf("the file's refresh token does not work: %v", err)
+	third := newSource(t, e, Tokens{RefreshToken: saved.RefreshToken}, nil)
+	fresh, err := third.Token(context.Background())
+	if err != nil {
+		t.Fatalf("the file's refresh token does not work: %v", err)
+	}
+
+	// The file also holds the other run's access token, good for hours: it is used as it is, and
+	// nothing more is spent (one token request: the refused one).
+	doc := fmt.Sprintf("{\n  \"credentials\": {\"refresh_token\": %q, \"access_token\": %q, \"token_expiry_date\": %q}\n}\n",
+		third.Tokens().RefreshToken, fresh, third.Tokens().Expiry.Format(time.RFC3339))
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	warns = nil
+	s3, _ := NewSource(app, Tokens{RefreshToken: saved.RefreshToken}, nil)
+	s3.ReloadFrom(func() (Tokens, error) { return ReadTokens(path) })
+	before = len(e.tokenRequests())
+	got, err := s3.Token(context.Background())
+	if err != nil || got != fresh {
+		t.Fatalf("Token = %q, %v; want the file's access token %q", got, err, fresh)
+	}
+	if n := len(e.tokenRequests()) - before; n != 1 {
+		t.Errorf("%d token requests, want only the refused one", n)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "using its access token") {
+		t.Errorf("warnings: %q", warns)
 	}
 
 	// Nothing newer in the file: the refusal stands, after a bounded wait.
