@@ -1,6 +1,7 @@
 package oura_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"source-oura/internal/oura"
+	"source-oura/internal/ouratest"
 	"source-oura/internal/ouraemu"
 )
 
@@ -192,5 +194,37 @@ func TestHugeContentLengthAllocatesNothing(t *testing.T) {
 	}
 	if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > 16<<20 || peak > 16<<20 {
 		t.Errorf("allocated %d MiB (peak heap growth %d MiB) for a tiny body", alloc>>20, peak>>20)
+	}
+}
+
+// TestSlowConsumerIsNotATimeout: the attempt's time limit counts only the time spent waiting on
+// the server. Records handed on slowly (stdout or the look-ahead budget holding the writer back
+// for longer than the limit) neither cut the page nor make it be fetched again.
+func TestSlowConsumerIsNotATimeout(t *testing.T) {
+	body := ouratest.ActivityPage(400, "null") // several MB: more than the socket buffers hold
+	var requests atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	defer hs.Close()
+	c, err := oura.New(oura.Config{BaseURL: hs.URL, Tokens: oura.StaticToken(emuToken), Timeout: 300 * time.Millisecond,
+		MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	p := c.Pages("/v2/usercollection/daily_activity", nil)
+	for p.Next(context.Background(), func(oura.Record) error {
+		n++
+		if n%100 == 1 {
+			time.Sleep(400 * time.Millisecond) // the writer is held back longer than the limit
+		}
+		return nil
+	}) {
+	}
+	if err := p.Err(); err != nil || n != 400 || requests.Load() != 1 {
+		t.Errorf("%d records in %d requests, err %v; want 400 in 1", n, requests.Load(), err)
 	}
 }

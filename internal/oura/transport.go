@@ -109,23 +109,57 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the real transport.
 func (t *budgetTransport) CloseIdleConnections() { closeIdle(t.next) }
 
-// timeoutTransport bounds one attempt, from sending the request to the end of the body. It sits inside
-// budgetTransport so that time spent waiting for the rate budget does not count against the attempt.
+// timeoutTransport bounds one attempt: the time spent waiting on the server, from sending the
+// request to the end of the body, adds up to at most timeout. Time the caller spends between body
+// reads (records handed on while stdout or the look-ahead budget holds them back) does not
+// count, or a slow destination would make whole pages time out and be fetched again. It sits
+// inside budgetTransport so that time spent waiting for the rate budget does not count either.
 type timeoutTransport struct {
 	timeout time.Duration
 	next    http.RoundTripper
 }
 
+// errAttemptTimeout is the cause an attempt's context is cancelled with when its time is up.
+var errAttemptTimeout = errors.New("attempt timed out")
+
 func (t *timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	parent := req.Context()
-	ctx, cancel := context.WithTimeout(parent, t.timeout)
+	ctx, cancel := context.WithCancelCause(parent)
+	clock := &serverClock{left: t.timeout, cancel: cancel}
+	clock.start()
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	clock.stop()
 	if err != nil {
-		cancel()
+		cancel(nil)
 		return nil, t.explain(parent, ctx, err)
 	}
-	resp.Body = &timedBody{body: resp.Body, cancel: cancel, parent: parent, ctx: ctx, t: t}
+	resp.Body = &timedBody{body: resp.Body, clock: clock, parent: parent, ctx: ctx, t: t}
 	return resp, nil
+}
+
+// serverClock measures the time an attempt waits on the server and cancels the attempt once
+// that reaches its limit. It is used by one goroutine at a time: the round trip, then the reads.
+type serverClock struct {
+	left   time.Duration
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	since  time.Time
+}
+
+func (c *serverClock) start() {
+	c.since = time.Now()
+	if c.left <= 0 {
+		c.cancel(errAttemptTimeout)
+		return
+	}
+	c.timer = time.AfterFunc(c.left, func() { c.cancel(errAttemptTimeout) })
+}
+
+func (c *serverClock) stop() {
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.left -= time.Since(c.since)
 }
 
 // CloseIdleConnections lets http.Client.CloseIdleConnections reach the real transport.
@@ -136,7 +170,7 @@ func (t *timeoutTransport) CloseIdleConnections() { closeIdle(t.next) }
 func (t *timeoutTransport) explain(parent, ctx context.Context, err error) error {
 	// Only the attempt's own deadline counts: ctx is also cancelled (not expired) once the
 	// attempt is over, which must not turn a refused connection into a "timeout".
-	if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if parent.Err() == nil && errors.Is(context.Cause(ctx), errAttemptTimeout) {
 		return &attemptTimeout{timeout: t.timeout, err: err}
 	}
 	return err
@@ -156,16 +190,19 @@ func (e *attemptTimeout) Unwrap() error { return e.err }
 // Timeout marks the error as a timeout for net.Error-style checks.
 func (e *attemptTimeout) Timeout() bool { return true }
 
-// timedBody releases the attempt's deadline when the body is closed.
+// timedBody runs the attempt's server clock while a read waits on the server, and ends the
+// attempt when the body is closed.
 type timedBody struct {
 	body        io.ReadCloser
-	cancel      context.CancelFunc
+	clock       *serverClock
 	parent, ctx context.Context
 	t           *timeoutTransport
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
+	b.clock.start()
 	n, err := b.body.Read(p)
+	b.clock.stop()
 	if err != nil && err != io.EOF {
 		err = b.t.explain(b.parent, b.ctx, err)
 	}
@@ -174,7 +211,7 @@ func (b *timedBody) Read(p []byte) (int, error) {
 
 func (b *timedBody) Close() error {
 	err := b.body.Close()
-	b.cancel()
+	b.clock.cancel(nil)
 	return err
 }
 
