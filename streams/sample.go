@@ -72,7 +72,19 @@ type streamSample struct {
 	types   map[string]map[kind]bool // top-level field → JSON kinds of its values
 	docs    int
 	err     error
+	// unlisted counts the top-level fields left out of types: past maxSampledFields, or with a
+	// name longer than maxSampledName.
+	unlisted int
 }
+
+// A sample's fields become schema properties, so what a server sends must not make the catalog
+// (or discover's memory) grow without end: an OpenAPI model has a few dozen fields, and Oura adds
+// a handful at a time.
+const (
+	maxSampledFields = 200
+	maxSampledName   = 200
+	maxFoundListed   = 20 // fields named in discover's INFO line
+)
 
 // kind is a JSON value's type as a JSON Schema names it; numbers are all "number" (see fieldSchema).
 type kind string
@@ -104,6 +116,11 @@ func (s *Sampler) Catalog(ctx context.Context) (*protocol.Catalog, error) {
 				"document and Airbyte drops any field Oura added since: %s", name, s.reason(sm.err))
 			continue
 		}
+		if sm.unlisted > 0 {
+			s.Log.Warn().Msgf("discover saw top-level fields in Oura's %s data beyond the %d (with names of at most %d bytes) "+
+				"a schema takes from a sample; %d field occurrences were left out of the schema, so Airbyte drops those fields",
+				name, maxSampledFields, maxSampledName, sm.unlisted)
+		}
 		known, err := schemaProperties(cat.Streams[i].JSONSchema)
 		if err != nil {
 			return nil, fmt.Errorf("schema for stream %s: %w", name, err)
@@ -132,8 +149,13 @@ func (s *Sampler) Catalog(ctx context.Context) (*protocol.Catalog, error) {
 		cat.Streams[i].JSONSchema = merged
 	}
 	if len(found) > 0 {
+		listed := found
+		more := ""
+		if len(found) > maxFoundListed {
+			listed, more = found[:maxFoundListed], fmt.Sprintf(" and %d more", len(found)-maxFoundListed)
+		}
 		s.Log.Info().Msgf("discover found fields in Oura's data that its OpenAPI document lacks and added them to the "+
-			"schemas (nullable, type inferred from the values seen): %s", strings.Join(found, ", "))
+			"schemas (nullable, type inferred from the values seen): %s%s", strings.Join(listed, ", "), more)
 	}
 	return cat, nil
 }
@@ -255,6 +277,10 @@ func (sm *streamSample) observe(doc []byte) {
 	for name, v := range fields {
 		kinds := sm.types[name]
 		if kinds == nil {
+			if len(name) > maxSampledName || len(sm.types) >= maxSampledFields {
+				sm.unlisted++
+				continue
+			}
 			kinds = map[kind]bool{}
 			sm.types[name] = kinds
 		}

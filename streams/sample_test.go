@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -313,5 +314,39 @@ func TestSamplerLeavesTheAccountColumnToTheConnector(t *testing.T) {
 		if warned != (column != "") {
 			t.Errorf("column %q: warned %v:\n%s", column, warned, logs.String())
 		}
+	}
+}
+
+// TestSampleFieldsAreBounded: a sample whose documents carry endless distinct top-level fields
+// (a server gone wrong) keeps at most maxSampledFields of them, none with a name longer than
+// maxSampledName bytes, and counts the rest, so neither the catalog nor discover's memory grows
+// with what the server sends.
+func TestSampleFieldsAreBounded(t *testing.T) {
+	sm := &streamSample{types: map[string]map[kind]bool{}}
+	for d := range 5 {
+		var b strings.Builder
+		b.WriteString(`{"id":"x"`)
+		for i := range 300 {
+			fmt.Fprintf(&b, `,"f%d_%d":1`, d, i)
+		}
+		fmt.Fprintf(&b, `,%q:1}`, strings.Repeat("n", maxSampledName+1))
+		sm.observe([]byte(b.String()))
+	}
+	if len(sm.types) != maxSampledFields {
+		t.Errorf("%d fields kept, want %d", len(sm.types), maxSampledFields)
+	}
+	for name := range sm.types {
+		if len(name) > maxSampledName {
+			t.Errorf("a %d-byte name was kept", len(name))
+		}
+	}
+	// 302 fields a document, none kept past the first; "id", when it was among the first kept
+	// (map order decides), is seen again in the other four without counting.
+	want := 5*302 - maxSampledFields
+	if _, kept := sm.types["id"]; kept {
+		want -= 4
+	}
+	if sm.unlisted != want {
+		t.Errorf("%d field occurrences counted as left out, want %d", sm.unlisted, want)
 	}
 }
