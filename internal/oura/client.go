@@ -227,29 +227,17 @@ func (c *Client) Get(ctx context.Context, path string, q url.Values) ([]byte, er
 	return body, nil
 }
 
-// readAll reads r into a buffer that grows as bytes arrive (never sized from Content-Length, which a server
-// may set to anything) and refuses more than limit bytes.
+// readAll reads r (io.ReadAll grows its buffer as bytes arrive, never from Content-Length, which a
+// server may set to anything) and refuses more than limit bytes.
 func readAll(r io.Reader, limit int) ([]byte, error) {
-	buf := make([]byte, 0, 16<<10)
-	for {
-		if len(buf) == cap(buf) {
-			if len(buf) > limit {
-				return nil, jsonscan.ErrTooLarge
-			}
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if len(buf) > limit {
-				return nil, jsonscan.ErrTooLarge
-			}
-			return buf, nil
-		}
-		if err != nil {
-			return nil, &jsonscan.CutError{Offset: int64(len(buf)), Err: err}
-		}
+	buf, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, &jsonscan.CutError{Offset: int64(len(buf)), Err: err}
 	}
+	if len(buf) > limit {
+		return nil, jsonscan.ErrTooLarge
+	}
+	return buf, nil
 }
 
 // emitError carries the error of a caller's callback through read unchanged: it is not Oura's fault.

@@ -1,6 +1,7 @@
 package oura
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"source-oura/internal/jsonscan"
 )
 
 const (
@@ -499,6 +502,33 @@ func cancelledAfterOneCall(t *testing.T, ctx context.Context, c *Client, f *fake
 	t.Helper()
 	if _, err := c.Get(ctx, docPath, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if n := f.callsTo(docPath); n != 1 {
+		t.Errorf("server calls = %d, want 1", n)
+	}
+}
+
+// TestOversizedDocumentIsRefusedOnce: a document answer longer than jsonscan.MaxRecord (an endless
+// or runaway body) is refused after reading one byte past the limit, not held whole, and not asked
+// for again: the next answer would be as large.
+func TestOversizedDocumentIsRefusedOnce(t *testing.T) {
+	chunk := bytes.Repeat([]byte("a"), 1<<20)
+	f := newFake(t, map[string]handlerFunc{
+		docPath: func(w http.ResponseWriter, _ *http.Request, _ int) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"id":"`))
+			for range jsonscan.MaxRecord>>20 + 2 {
+				if _, err := w.Write(chunk); err != nil {
+					return // the client has stopped reading
+				}
+			}
+			_, _ = w.Write([]byte(`"}`))
+		},
+	})
+	c, _ := newTestClient(t, f.srv.URL, StaticToken(testToken), func(cfg *Config) { cfg.MaxAttempts = 3 }, nil)
+	_, err := c.Get(context.Background(), docPath, nil)
+	if !strings.Contains(fmt.Sprint(err), "larger than the 64 MiB a record may take") {
+		t.Fatalf("err = %v; want the record size limit", err)
 	}
 	if n := f.callsTo(docPath); n != 1 {
 		t.Errorf("server calls = %d, want 1", n)

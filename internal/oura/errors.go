@@ -161,7 +161,7 @@ func (e *Error) summary() string {
 		}
 		return "Oura sent an unusable response"
 	case Network:
-		if wrongProtocol(e.Err) {
+		if netpolicy.WrongProtocol(e.Err) {
 			return "the server at base_url does not speak HTTPS"
 		}
 		return "could not reach Oura"
@@ -191,7 +191,7 @@ func (e *Error) advice() string {
 	case BadRequest:
 		return "check the connector's dates and other settings"
 	case Network:
-		if wrongProtocol(e.Err) {
+		if netpolicy.WrongProtocol(e.Err) {
 			return "base_url starts with https:// but the server there answered in another protocol (plain HTTP?): " +
 				"check base_url (https://api.ouraring.com for Oura; http:// only for a local emulator without TLS)"
 		}

@@ -200,11 +200,6 @@ func (p *Pages) Resume(q url.Values) *Pages {
 		query[k] = append([]string(nil), v...)
 	}
 	read := int(p.stats.Pages) // the pages of p read to their end; the failed one is asked again
-	if read == 0 {
-		if start := query.Get("next_token"); start != "" {
-			p.seen[keyOf(start)] = struct{}{}
-		}
-	}
 	return &Pages{c: p.c, path: p.path, query: query, n: read, next: p.next, seen: p.seen, limit: p.limit, days: p.days,
 		schema: p.schema, cursorField: p.cursorField}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,8 +77,9 @@ func readErrorBody(resp *http.Response) []byte {
 }
 
 // backoff returns the wait before the next attempt: Oura's Retry-After when it gave one, otherwise an
-// exponential backoff with full jitter (uniform between 0 and min(MaxBackoff, MinBackoff·2^retry)).
-func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Response) time.Duration {
+// exponential backoff with full jitter (Client.jitter: uniform between 0 and min(MaxBackoff,
+// MinBackoff·2^retry)); retryablehttp's bounds are the client's own.
+func (p *policy) backoff(_, _ time.Duration, retry int, _ *http.Response) time.Duration {
 	var wait time.Duration
 	if p.hasAfter {
 		wait = p.retryAfter
@@ -88,13 +88,7 @@ func (p *policy) backoff(minWait, maxWait time.Duration, retry int, _ *http.Resp
 		p.rateLimited(wait)
 		return wait
 	}
-	ceiling := maxWait
-	if retry < 32 && minWait<<retry > 0 && minWait<<retry < maxWait {
-		ceiling = minWait << retry
-	}
-	if ceiling > 0 {
-		wait = time.Duration(rand.Int64N(int64(ceiling) + 1))
-	}
+	wait = p.c.jitter(retry + 1)
 	what := "no answer"
 	if p.cause != nil {
 		what = p.cause.Error()
@@ -161,8 +155,6 @@ func retryableTransportError(err error) bool {
 	return !netpolicy.BadCertificate(err) && !netpolicy.WrongProtocol(err)
 }
 
-// wrongProtocol reports an https base_url that met a server speaking another protocol (netpolicy.WrongProtocol).
-func wrongProtocol(err error) bool { return netpolicy.WrongProtocol(err) }
 
 // maxRetryAfterSecs (100 years) keeps a parsed Retry-After inside time.Duration's range.
 const maxRetryAfterSecs = 100 * 365 * 24 * 3600
