@@ -155,7 +155,6 @@ func retryableTransportError(err error) bool {
 	return !netpolicy.BadCertificate(err) && !netpolicy.WrongProtocol(err)
 }
 
-
 // maxRetryAfterSecs (100 years) keeps a parsed Retry-After inside time.Duration's range.
 const maxRetryAfterSecs = 100 * 365 * 24 * 3600
 

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"source-oura/internal/oura"
-	"source-oura/internal/ouratest"
 	"source-oura/internal/ouraemu"
+	"source-oura/internal/ouratest"
 )
 
 // cutFront serves the emulator, but cuts the body of the next answer at cutAt bytes (when cutAt >= 0):
