@@ -140,7 +140,6 @@ func notRegular(kind string, mode fs.FileMode) string {
 		what, kind, kind)
 }
 
-
 // checkJSON reports where a document stops being JSON, as line and column.
 func checkJSON(data []byte) error {
 	if json.Valid(data) {
