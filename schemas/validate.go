@@ -65,16 +65,6 @@ func NewValidator() (*Validator, error) {
 // honour it (jsonschema/v5 then checks every record of the stream).
 func (v *Validator) Schema(stream string) *jsonscan.Schema { return v.fast[stream] }
 
-// CheckRaw validates one record in its raw bytes and returns its top-level string value of
-// cursorField ("" if none or not a string) and the failing field paths (none if valid).
-func (v *Validator) CheckRaw(stream string, raw []byte, cursorField string) (cursor string, failures []string) {
-	res, err := jsonscan.Check(raw, v.fast[stream], cursorField)
-	if err != nil {
-		return "", []string{"/: " + err.Error()}
-	}
-	return res.Cursor, v.Explain(stream, raw, res)
-}
-
 // Explain returns the failing field paths of a record jsonscan has checked (res). Valid
 // records never leave their bytes; invalid ones are decoded and checked by jsonschema/v5 for
 // its messages. Where jsonschema/v5 finds nothing wrong, jsonscan's own finding is the real

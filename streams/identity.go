@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/rs/zerolog"
+
 	"source-oura/internal/oura"
 )
 
@@ -104,23 +106,10 @@ func (r *Reader) personalInfo(ctx context.Context) (body []byte, requested bool,
 }
 
 // AccountID reads the user id of the token's account from personal_info, for callers without a
-// sync (the auth helper names the account it just authorized).
+// sync (the auth helper names the account it just authorized): Reader.AccountID on a reader of
+// its own, which logs nothing.
 func AccountID(ctx context.Context, client *oura.Client) (string, error) {
-	path := "/v2/usercollection/" + personalInfo.Path
-	lctx, cancel := lookupContext(ctx)
-	defer cancel()
-	body, err := client.Get(lctx, path, nil)
-	if err != nil {
-		return "", lookupFailed(ctx, lctx, path, err)
-	}
-	id, err := accountIDOf(body)
-	switch {
-	case err != nil:
-		return "", err
-	case id == "":
-		return "", errors.New("personal_info has no id")
-	}
-	return id, nil
+	return (&Reader{Client: client, Log: zerolog.Nop()}).AccountID(ctx)
 }
 
 // accountIDOf is the "id" of a personal_info document, "" when it has none, and an
