@@ -32,7 +32,7 @@ func TestConnection(t *testing.T) {
 	})
 
 	t.Run("exception: Oura unreachable", func(t *testing.T) {
-		o := runConnector(t, "check", "--config", configFile(t, func(c map[string]any) { c["base_url"] = closedURL(t) }))
+		o := runConnector(t, "check", "--config", configFile(t, func(c map[string]any) { c["base_url"] = protocoltest.ClosedLoopbackURL(t) }))
 		traces := o.of("TRACE")
 		if len(traces) != 1 || traces[0].Trace.Error == nil || traces[0].Trace.Error.Message == "" {
 			t.Fatalf("want exactly one TRACE, an error with a message; got %d traces\n%s", len(traces), o.describe())
@@ -74,10 +74,4 @@ func onlyStatus(t *testing.T, o *output) *connectionStatus {
 		}
 	}
 	return st[0].ConnectionStatus
-}
-
-// closedURL returns a loopback URL on which nothing listens.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	return protocoltest.ClosedLoopbackURL(t)
 }

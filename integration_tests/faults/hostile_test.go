@@ -135,9 +135,6 @@ func TestLoopbackBaseURLNeverGoesThroughTheProxy(t *testing.T) {
 	}
 }
 
-// tokenPiece returns a 6-character piece of secret found in text, or "".
-func tokenPiece(text, secret string) string { return protocoltest.SecretPiece(text, secret) }
-
 // TestTokenEchoedLateInAnErrorIsMasked: the API answers 400 with an explanation that echoes the bearer
 // token from its 280th character on. The token is masked before the explanation is cut, so no piece of it
 // (6 characters or more) reaches stdout or stderr, with or without --debug.
@@ -160,7 +157,7 @@ func TestTokenEchoedLateInAnErrorIsMasked(t *testing.T) {
 			t.Fatalf("exit %d, errors %s; want the stream to fail", r.code, traceText(r.errors()))
 		}
 		for where, text := range map[string]string{"stdout": string(r.stdout), "stderr": r.stderr} {
-			if p := tokenPiece(text, hostileToken); p != "" {
+			if p := protocoltest.SecretPiece(text, hostileToken); p != "" {
 				t.Errorf("--debug=%v: %s shows %q of the token:\n%s", debug, where, p, excerpt(text, p))
 			}
 		}

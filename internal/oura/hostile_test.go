@@ -179,13 +179,12 @@ func TestTokenEchoedLateInAnErrorBodyIsMasked(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	if piece := secretPiece(err.Error(), hostileToken); piece != "" {
+	if piece := protocoltest.SecretPiece(err.Error(), hostileToken); piece != "" {
 		t.Errorf("error shows %q of the token: %s", piece, err)
 	}
 }
 
 // secretPiece returns a 6-byte piece of secret found in text, or "".
-func secretPiece(text, secret string) string { return protocoltest.SecretPiece(text, secret) }
 
 // TestEndlessNextTokenIsBounded: a server that hands out a fresh next_token on every page is followed for
 // the pages a one-day range may take and no further; the walk ends with an error saying so.

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -90,13 +89,11 @@ func (s *Server) bearer(r *http.Request) ([]string, *authError) {
 		return nil, &authError{http.StatusUnauthorized,
 			"Access tokens are not accepted in the query string; send them in the Authorization header as 'Bearer <token>'."}
 	}
-	h := r.Header.Get("Authorization")
-	if h == "" {
+	if r.Header.Get("Authorization") == "" {
 		return nil, &authError{http.StatusUnauthorized, "Not authenticated: missing Authorization header."}
 	}
-	scheme, token, _ := strings.Cut(strings.TrimSpace(h), " ")
-	token = strings.TrimSpace(token)
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+	token := bearerToken(r)
+	if token == "" {
 		return nil, &authError{http.StatusUnauthorized, "Invalid Authorization header: expected 'Bearer <token>'."}
 	}
 	if scopes, ok := s.opts.Tokens[token]; ok {

@@ -92,6 +92,9 @@ func TestRefuseFieldsKnob(t *testing.T) {
 		t.Fatalf("status %d without fields, want 200", r.status)
 	}
 	reqs := e.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests logged, want 2", len(reqs))
+	}
 	if reqs[0].Fault != FaultRefuseFields || reqs[1].Fault != "" {
 		t.Fatalf("faults logged %q, %q", reqs[0].Fault, reqs[1].Fault)
 	}
