@@ -209,9 +209,12 @@ func (r *run) client(cfg *config.Config, forCheck bool) (*oura.Client, error) {
 		Tokens:          tokens,
 		RequestsPer5Min: cfg.RequestsPer5Min,
 		Logger:          r.log,
-		HTTPClient:      r.httpClient(),
+		HTTPClient:      r.env.HTTPClient,
 		UserAgent:       "source-oura/" + r.env.Version,
 		Scopes:          streamScopes(),
+	}
+	if r.progress != nil {
+		oc.WrapTransport = r.progress.Transport
 	}
 	if forCheck {
 		oc.MaxAttempts = 3

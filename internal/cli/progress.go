@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"net/http"
 	"os"
 
 	"golang.org/x/term"
 
-	"source-oura/internal/netpolicy"
 	"source-oura/internal/progress"
 	"source-oura/streams"
 )
@@ -40,27 +38,4 @@ func collectionPath(s *streams.Stream, sandbox bool) string {
 		return "/v2/sandbox/usercollection/" + s.Path
 	}
 	return "/v2/usercollection/" + s.Path
-}
-
-// httpClient is the HTTP client the Oura client sends through: Env's, with the progress counter
-// around its transport when progress lines are on.
-func (r *run) httpClient() *http.Client {
-	if r.progress == nil {
-		return r.env.HTTPClient
-	}
-	hc := &http.Client{}
-	if r.env.HTTPClient != nil {
-		copied := *r.env.HTTPClient
-		hc = &copied
-	}
-	next := hc.Transport
-	if next == nil {
-		// What the Oura client uses when given none: the connector's proxy rules, and enough
-		// idle connections for several streams at once.
-		t := netpolicy.NewTransport()
-		t.MaxIdleConnsPerHost = 16
-		next = t
-	}
-	hc.Transport = r.progress.Transport(next)
-	return hc
 }

@@ -60,6 +60,10 @@ type Config struct {
 	// HTTPClient is optional (tests); its Transport carries the requests, wrapped by the rate budget and the
 	// per-attempt timeout.
 	HTTPClient *http.Client
+	// WrapTransport, when set, wraps the transport that sends each request (HTTPClient's, or the
+	// client's own default), inside the rate budget and the per-attempt timeout: the progress
+	// lines count requests this way.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// UserAgent is sent with every request; default "source-oura".
 	UserAgent string
 	// Scopes maps a collection (the route after /v2/usercollection/) to the OAuth scope it needs. It names
@@ -157,6 +161,9 @@ func newClient(cfg Config, clk clock) (*Client, error) {
 		// Several streams may read at once; the default of 2 idle connections per host would churn.
 		t.MaxIdleConnsPerHost = 16
 		inner = t
+	}
+	if cfg.WrapTransport != nil {
+		inner = cfg.WrapTransport(inner)
 	}
 	// The token goes only to base_url's origin: a redirect elsewhere ends the request (see redirect.go).
 	hc.CheckRedirect = netpolicy.CheckRedirect("base_url", netpolicy.MaxRedirects)
