@@ -1,10 +1,6 @@
 package streams
 
-import (
-	"time"
-
-	"source-oura/protocol"
-)
+import "time"
 
 // Progress follows a sync for a person watching it (see internal/progress). It is called from the
 // goroutines of several streams at once and must be cheap: Records comes after every record.
@@ -21,21 +17,12 @@ type Progress interface {
 	End(stream string, ok bool)
 }
 
-// progressBegin tells Progress a stream starts, with the same range readInto will read.
-func (r *Reader) progressBegin(job Job) {
-	if r.Progress == nil {
-		return
+// progressBegin tells Progress a stream starts reading the range from..to (zero times when it
+// reads no range of days); readInto calls it once it knows the range.
+func (r *Reader) progressBegin(run *streamRun, from, to time.Time) {
+	if r.Progress != nil {
+		r.Progress.Begin(run.job.Desc.Name, from, to)
 	}
-	s := job.Stream
-	var from, to time.Time
-	if s.Params == Dates || s.Params == DateTimes {
-		var saved cursor
-		if job.Mode == protocol.Incremental {
-			saved, _ = parseState(s, job.State) // a bad state fails the stream itself; the display can do without
-		}
-		from, to = s.syncRange(r.Start, r.End, r.Now(), saved, r.LookbackDays)
-	}
-	r.Progress.Begin(job.Desc.Name, from, to)
 }
 
 // progressRecord tells Progress a record was written.

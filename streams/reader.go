@@ -129,7 +129,6 @@ func (r *Reader) Read(ctx context.Context, jobs []Job) error {
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r.progressBegin(jobs[i])
 			sums[i] = r.readStream(ctx, jobs[i])
 			r.progressEnd(sums[i])
 			stop.note(sums[i].Err)
@@ -219,21 +218,30 @@ func (r *Reader) readStream(ctx context.Context, job Job) Summary {
 
 func (r *Reader) readInto(ctx context.Context, run *streamRun) error {
 	s := run.job.Stream
+	var noRange time.Time // for Progress, where a stream reads no range of days
 	if run.job.Mode == protocol.Incremental {
 		c, err := parseState(s, run.job.State)
 		if err != nil {
+			r.progressBegin(run, noRange, noRange)
 			return err
 		}
 		run.saved, run.max, run.emitted = c, c, c
 	}
 	if r.Sandbox && s.NoSandbox {
+		r.progressBegin(run, noRange, noRange)
 		r.Log.Warn().Str("stream", s.Name).Msg("Oura has no sandbox route for this stream; it ends with no records")
 		return nil
 	}
 	if s.Params == Single {
+		r.progressBegin(run, noRange, noRange)
 		return r.readSingle(ctx, run)
 	}
 	from, to := s.syncRange(r.Start, r.End, r.Now(), run.saved, r.LookbackDays)
+	if s.Params == Dates || s.Params == DateTimes {
+		r.progressBegin(run, from, to)
+	} else {
+		r.progressBegin(run, noRange, noRange) // an undated collection is read whole
+	}
 	windows := s.plan(from, to)
 	if len(windows) == 0 {
 		r.Log.Debug().Str("stream", s.Name).Msg("nothing to read: the saved cursor is past the end of the sync range")
