@@ -152,7 +152,11 @@ func (c *serverClock) start() {
 		c.cancel(errAttemptTimeout)
 		return
 	}
-	c.timer = time.AfterFunc(c.left, func() { c.cancel(errAttemptTimeout) })
+	if c.timer == nil {
+		c.timer = time.AfterFunc(c.left, func() { c.cancel(errAttemptTimeout) })
+		return
+	}
+	c.timer.Reset(c.left) // stopped by stop; one timer serves every read of the body
 }
 
 func (c *serverClock) stop() {
